@@ -1,0 +1,4 @@
+"MNIST data: IDX parsing, locating or downloading the files, tensors, and fastai's folder layouts."
+from .idx import MnistDataError, read_idx
+from .locate import mnist_dir
+from .mnist import load_mnist, sample_indices, sample_stack

@@ -1,0 +1,38 @@
+"""Shared fixtures: the real MNIST files and a prepared FASTAI_HOME.
+
+The MNIST folder comes from `$CH4GRADE_MNIST_DIR`, else `../shared/data/mnist` beside the checkout.
+Without it, data tests skip locally, but fail under CI (`CI` set): CI must never skip for missing data.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
+SHARED_LABELS = ROOT.parent / "shared" / "data" / "mnist_sample_labels.csv"
+
+if not os.environ.get("CH4GRADE_MNIST_DIR") and SHARED_MNIST.is_dir():
+    os.environ["CH4GRADE_MNIST_DIR"] = str(SHARED_MNIST)
+
+
+def _require(path: Path | None, what: str) -> Path:
+    if path is None or not path.exists():
+        msg = f"{what} not found ({path}); set CH4GRADE_MNIST_DIR"
+        if os.environ.get("CI"):
+            pytest.fail(msg + " (CI must not skip data tests)")
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    env = os.environ.get("CH4GRADE_MNIST_DIR")
+    return _require(Path(env) if env else None, "MNIST IDX folder")
+
+
+@pytest.fixture(scope="session")
+def sample_labels_csv() -> Path:
+    return _require(SHARED_LABELS, "fastai MNIST_SAMPLE labels.csv")
