@@ -1,0 +1,404 @@
+"""Grade one submission: read it, run it in an isolated kernel, check it from the grader's process.
+
+    result = grade_notebook("alice.ipynb")           # -> SubmissionResult, never raises
+
+Whatever the submission does, a result comes back: a notebook that cannot be read, a kernel that
+dies or a budget that runs out give the affected items 0 with status `not_run` and the reason.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import shutil
+import socket
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import notebook as nbk
+from .checks import available_assignments, get_assignment
+from .checks.spec import Assignment, CheckFailed
+from .execute.probe import figures_code
+from .execute.session import KernelDied, KernelSession, Limits
+from .execute.startup import startup_code
+from .namespace import KernelNamespace, MissingName, StudentError
+from .paths import ROOT, source_notebook
+from .results import CheckResult, ItemResult, SubmissionResult
+
+HIDDEN_FAIL = "did not pass (a hidden check: details are not shown)"
+
+
+@dataclass
+class GradeConfig:
+    limits: Limits = field(default_factory=Limits)
+    seed: int = 42
+    fastai_home: str | None = None   # prepared data for `untar_data` (default: $FASTAI_HOME or ~/.fastai)
+    device: str | None = None        # "cpu" hides GPUs from the kernel; None uses one when present
+    max_restarts: int = 2            # kernel restarts after a crash (cells before it are replayed)
+    run_hidden: bool = True
+    executed_dir: str | None = None  # where to write the executed notebook (None: nowhere)
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def infer_assignment(nb) -> str | None:
+    "The assignment named in the notebook's metadata, else the one whose item ids it shares most."
+    name = nbk.notebook_assignment(nb)
+    if name in available_assignments():
+        return name
+    ids = {nbk.grade_id(c) for c in nb.cells}
+    best, best_overlap = None, 0
+    for candidate in available_assignments():
+        overlap = len(ids & set(get_assignment(candidate).items))
+        if overlap > best_overlap:
+            best, best_overlap = candidate, overlap
+    return best
+
+
+def environment(config: GradeConfig, session: KernelSession | None = None) -> dict:
+    import torch
+    env = {"python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
+           "hostname": socket.gethostname(), "cpus": os.cpu_count()}
+    try:
+        import fastai
+        env["fastai"] = fastai.__version__
+    except ImportError:
+        pass
+    cuda = torch.cuda.is_available() and config.device != "cpu"
+    env["device"] = f"cuda ({torch.cuda.get_device_name(0)})" if cuda else "cpu"
+    if session is not None:
+        env["isolation"] = session.isolation
+        env["peak_memory_mb"] = round(session.peak_rss_mb)
+    return env
+
+
+def _not_run(assignment: Assignment, reason: str, answers: dict | None = None) -> list[ItemResult]:
+    items = []
+    for item in assignment.items.values():
+        if item.manual:
+            items.append(ItemResult(item.id, 0.0, item.points, "manual", "graded by hand",
+                                    answer=(answers or {}).get(item.id)))
+        else:
+            items.append(ItemResult(item.id, 0.0, item.points, "not_run", reason, item.visibility))
+    return items
+
+
+def grade_notebook(path: str | Path, assignment: str | Assignment | None = None,
+                   config: GradeConfig | None = None, student: str | None = None,
+                   source: str | Path | None = None) -> SubmissionResult:
+    """Grade the notebook at `path`; always returns a result (status `error` if it could not be graded).
+
+    `assignment` is a name (inferred from the notebook when None) or an `Assignment` object, whose
+    instructor notebook `source` defaults to `assignments/<name>/<name>.ipynb`."""
+    config = config or GradeConfig()
+    path = Path(path)
+    t0 = time.monotonic()
+    spec = assignment if isinstance(assignment, Assignment) else None
+    result = SubmissionResult(submission=str(path), assignment=spec.name if spec else assignment,
+                              student=student, notebook_sha256=_sha256(path))
+    try:
+        nb = nbk.read_notebook(path)
+    except nbk.NotebookError as e:
+        if spec is None and assignment:
+            try:
+                spec = get_assignment(assignment)
+            except KeyError:
+                pass
+        return _fail(result, spec, str(e), config, t0)
+    if spec is None:
+        name = assignment or infer_assignment(nb)
+        result.assignment = name
+        if name is None:
+            return _fail(result, None, "cannot tell which assignment this notebook is (no ch4grade metadata and "
+                                       "no known answer cells); pass --assignment", config, t0)
+        try:
+            spec = get_assignment(name)
+        except KeyError as e:
+            return _fail(result, None, str(e.args[0]), config, t0)
+    try:
+        src = Path(source) if source else source_notebook(spec.name)
+        return Grader(spec, nb, config, result, t0, src).grade()
+    except Exception as e:  # a grader bug must not lose the submission
+        result.notes.append("".join(traceback.format_exception(type(e), e, e.__traceback__))[-4000:])
+        return _fail(result, spec, f"internal grader error: {type(e).__name__}: {e}", config, t0)
+
+
+def _fail(result: SubmissionResult, spec: Assignment | None, reason: str, config: GradeConfig, t0: float):
+    result.status, result.error = "error", reason
+    if spec is not None:
+        result.items = _not_run(spec, reason)
+    result.environment = environment(config)
+    result.timings = {"total_s": round(time.monotonic() - t0, 3)}
+    return result
+
+
+class Grader:
+    "The state of grading one notebook: the plan, the kernel, figures, and the results so far."
+
+    def __init__(self, spec: Assignment, nb, config: GradeConfig, result: SubmissionResult, t0: float,
+                 src: Path):
+        self.spec, self.nb, self.config, self.result, self.t0 = spec, nb, config, result, t0
+        self.source = nbk.read_notebook(src) if src.exists() else None
+        self.plan = nbk.plan(nb, self.source, [i.id for i in spec.auto_items] + [i.id for i in spec.manual_items])
+        self.figures: dict[str, list] = {}
+        self.session: KernelSession | None = None
+        self.restarts = 0
+        self.bad_cells: set[int] = set()      # positions in the plan that killed the kernel
+        self.cell_runs: dict[int, object] = {}
+        self.scratch = Path(tempfile.mkdtemp(prefix="ch4grade-run-"))
+
+    # ---- kernel ---------------------------------------------------------------------------
+    def _env(self) -> dict:
+        env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "CH4GRADE_GRADING": "1"}
+        home = self.config.fastai_home or os.environ.get("FASTAI_HOME")
+        if home:
+            env["FASTAI_HOME"] = str(home)
+        if self.config.device == "cpu":
+            env["CUDA_VISIBLE_DEVICES"] = ""
+        return env
+
+    def _start(self) -> None:
+        limits = self.config.limits
+        if self.config.device != "cpu":
+            import torch
+            if torch.cuda.is_available():  # the CUDA driver maps huge virtual ranges: cap RSS only
+                limits = Limits(**{**limits.__dict__, "address_space": False})
+        self.session = KernelSession(self.scratch, env=self._env(), limits=limits)
+        self.session.start()
+        run = self.session.execute(startup_code(self.config.seed, str(ROOT)), timeout=60, silent=True)
+        if run.status != "ok":
+            raise KernelDied(f"the grading kernel could not be prepared: {run.error}")
+
+    def _restart(self, upto: int) -> bool:
+        "A fresh kernel with the plan's cells before `upto` replayed (skipping those that killed one)."
+        if self.restarts >= self.config.max_restarts:
+            return False
+        self.restarts += 1
+        self.session.shutdown()
+        self._start()
+        for pos in range(upto):
+            if pos in self.bad_cells or pos not in self.cell_runs:
+                continue
+            left = self._budget_left()
+            if left <= 0:
+                return False
+            run = self.session.execute(self.plan.cells[pos].source, timeout=min(self.config.limits.cell_timeout, left))
+            if run.status == "died":
+                return False
+        self._take_figures()  # forget what the replayed cells drew
+        return True
+
+    def _budget_left(self) -> float:
+        return self.config.limits.budget - (time.monotonic() - self.exec_start)
+
+    # ---- phases ---------------------------------------------------------------------------
+    def grade(self) -> SubmissionResult:
+        r = self.result
+        r.notes.extend(self.plan.notes)
+        timings = {}
+        t = time.monotonic()
+        try:
+            self._start()
+        except KernelDied as e:
+            self.result.items = _not_run(self.spec, str(e), self.plan.answers)
+            self.result.status, self.result.error = "error", str(e)
+            return self._finish(timings)
+        timings["startup_s"] = round(time.monotonic() - t, 3)
+        try:
+            t = time.monotonic()
+            stop_reason = self._execute()
+            timings["execute_s"] = round(time.monotonic() - t, 3)
+            t = time.monotonic()
+            r.items = self._check_all(stop_reason)
+            timings["checks_s"] = round(time.monotonic() - t, 3)
+        finally:
+            r.environment = environment(self.config, self.session)
+            self.session.shutdown()
+            shutil.rmtree(self.scratch, ignore_errors=True)
+        return self._finish(timings)
+
+    def _finish(self, timings: dict) -> SubmissionResult:
+        timings["total_s"] = round(time.monotonic() - self.t0, 3)
+        self.result.timings = timings
+        if not self.result.environment:
+            self.result.environment = environment(self.config, self.session)
+        if self.config.executed_dir:
+            self._write_executed()
+        return self.result
+
+    def _execute(self) -> str | None:
+        "Run the planned cells; returns why execution stopped early (None if every cell ran)."
+        self.exec_start = time.monotonic()
+        limits = self.config.limits
+        for pos, cell in enumerate(self.plan.cells):
+            left = self._budget_left()
+            if left <= 0:
+                reason = f"the notebook's time budget ({limits.budget:.0f} s) ran out before this item was checked"
+                self._record_cell(pos, cell, "not_run", 0.0, reason)
+                return reason
+            if not cell.source.strip():
+                continue
+            run = self.session.execute(cell.source, timeout=min(limits.cell_timeout, left))
+            self.cell_runs[pos] = run
+            detail = run.error["evalue"] if run.error else ""
+            if run.error and run.status == "error":
+                detail = f"{run.error['ename']}: {run.error['evalue']}"
+            self._record_cell(pos, cell, run.status, run.seconds, detail)
+            if run.status == "died":
+                self.bad_cells.add(pos)
+                self.result.notes.append(f"cell {self._label(cell)} stopped the kernel ({detail}); "
+                                         "the cells before it were run again in a fresh kernel")
+                if not self._restart(pos):
+                    return f"the kernel died in cell {self._label(cell)} ({detail})"
+                continue
+            axes = self._take_figures()
+            if cell.grade_id and axes:
+                self.figures.setdefault(cell.grade_id, []).extend(axes)
+        return None
+
+    def _take_figures(self) -> list:
+        "The axes drawn since the last call, as plain data (see `startup`); [] if none or unreadable."
+        try:
+            drawn = KernelNamespace(self.session, deadline=time.monotonic() + 30).run(figures_code())
+        except (CheckFailed, KernelDied, TimeoutError):
+            return []
+        if not isinstance(drawn, list):
+            return []
+        axes = [ax for fig in drawn if isinstance(fig, list) for ax in fig if isinstance(ax, dict)]
+        for ax in axes:
+            for line in ax.get("lines", []):
+                for k in ("x", "y"):
+                    if isinstance(line.get(k), np.ndarray):
+                        line[k] = torch.from_numpy(line[k])
+        return axes
+
+    @staticmethod
+    def _label(cell) -> str:
+        return f"`{cell.grade_id}`" if cell.grade_id else f"#{(cell.index or 0) + 1}"
+
+    def _record_cell(self, pos, cell, status, seconds, detail) -> None:
+        self.result.cells.append({"position": pos, "index": cell.index, "grade_id": cell.grade_id,
+                                  "origin": cell.origin, "status": status, "seconds": round(seconds, 3),
+                                  "detail": str(detail)[:500]})
+
+    # ---- checks ---------------------------------------------------------------------------
+    def _check_all(self, stop_reason: str | None) -> list[ItemResult]:
+        items = []
+        checks_start = time.monotonic()
+        ns = KernelNamespace(self.session, sources=self.plan.answers, figures=self.figures)
+        dead_reason = stop_reason if stop_reason and not self.session.alive() else None
+        budget_reason = stop_reason if stop_reason and dead_reason is None else None
+        for item in self.spec.items.values():
+            if item.manual:
+                items.append(ItemResult(item.id, 0.0, item.points, "manual", "graded by hand",
+                                        answer=self.plan.answers.get(item.id)))
+                continue
+            results = []
+            for check in item.checks:
+                if check.hidden and not self.config.run_hidden:
+                    continue
+                problem = self.plan.problems.get(item.id)
+                left = self.config.limits.checks_budget - (time.monotonic() - checks_start)
+                if problem:
+                    results.append(CheckResult(check.name, 0.0, check.points, "failed", problem, hidden=check.hidden))
+                elif dead_reason or budget_reason:
+                    results.append(CheckResult(check.name, 0.0, check.points, "not_run",
+                                               dead_reason or budget_reason, hidden=check.hidden))
+                elif left <= 0:
+                    results.append(CheckResult(check.name, 0.0, check.points, "not_run",
+                                               f"the checks' time budget ({self.config.limits.checks_budget:.0f} s) "
+                                               "ran out", hidden=check.hidden))
+                else:
+                    ns.deadline = time.monotonic() + min(check.timeout, left)
+                    res = self._run_check(check, ns)
+                    results.append(res)
+                    if not self.session.alive():
+                        reason = self.session.killed_reason or "the kernel died"
+                        if not self._restart(len(self.plan.cells)):
+                            dead_reason = f"the kernel died while checking `{item.id}` ({reason})"
+            items.append(_item_result(item, results))
+        return items
+
+    def _run_check(self, check, ns) -> CheckResult:
+        t = time.monotonic()
+        hidden = check.hidden
+
+        def done(status, fraction, message="", expected=None, got=None):
+            if hidden and status != "passed":
+                message = message if isinstance(message, str) and message.startswith("`") and \
+                    "is not defined" in message else HIDDEN_FAIL
+                expected = got = None
+            return CheckResult(check.name, round(check.points * fraction, 6), check.points, status, message,
+                               None if expected is None else str(expected)[:500],
+                               None if got is None else str(got)[:500], hidden, round(time.monotonic() - t, 3))
+
+        try:
+            value = check.fn(ns)
+        except MissingName as e:
+            return done("failed", 0.0, e.message)
+        except StudentError as e:
+            return done("error", 0.0, f"your code {e.message}")
+        except CheckFailed as e:
+            return done("failed", 0.0, e.message, e.expected, e.got)
+        except KernelDied as e:
+            return done("error", 0.0, f"the kernel died during this check ({e})")
+        except TimeoutError as e:
+            return done("error", 0.0, str(e) or "the check ran out of time")
+        except Exception as e:  # the check could not make sense of what came back
+            return done("failed", 0.0, f"could not check the answer ({type(e).__name__}: {e})")
+        if value is None or value is True:
+            return done("passed", 1.0)
+        try:
+            fraction = min(max(float(value), 0.0), 1.0)
+        except (TypeError, ValueError):
+            return done("failed", 0.0, f"internal: check returned {value!r}")
+        return done("passed" if fraction >= 1 else "partial" if fraction > 0 else "failed", fraction)
+
+    def _write_executed(self) -> None:
+        import nbformat
+        out = nbformat.from_dict(self.nb)
+        for pos, run in self.cell_runs.items():
+            idx = self.plan.cells[pos].index
+            if idx is not None and out.cells[idx].get("cell_type") == "code":
+                out.cells[idx]["outputs"] = [nbformat.from_dict(o) for o in run.outputs]
+        target = Path(self.config.executed_dir) / Path(self.result.submission).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        from .results import write_atomic
+        write_atomic(target, nbformat.writes(out))
+
+
+def _item_result(item, results: list[CheckResult]) -> ItemResult:
+    score = round(sum(c.score for c in results), 6)
+    max_score = sum(c.max_score for c in results) if results else item.points
+    statuses = {c.status for c in results}
+    if results and statuses == {"passed"}:
+        status = "passed"
+    elif results and statuses == {"not_run"}:
+        status = "not_run"
+    elif score > 0:
+        status = "partial"
+    else:
+        status = "error" if "error" in statuses else "failed"
+    lines = []
+    for c in results:
+        mark = {"passed": "✓", "partial": "~", "not_run": "-"}.get(c.status, "✗")
+        line = f"{mark} {c.name}{' (hidden)' if c.hidden else ''}"
+        if c.status != "passed":
+            line += f": {c.message}"
+            if c.expected is not None or c.got is not None:
+                line += f" (expected {c.expected}; got {c.got})"
+        lines.append(line)
+    return ItemResult(item.id, score, max_score, status, "\n".join(lines), item.visibility,
+                      round(sum(c.seconds for c in results), 3), results)

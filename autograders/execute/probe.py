@@ -1,0 +1,72 @@
+"""Probes: small programs the grader runs in the student's kernel to get values back safely.
+
+A probe binds the grader's inputs (sent in the safe format of `codec`), runs a block with the student's
+globals visible, restores every global it bound or the block rebound, and publishes the value of
+`result` (encoded by the same codec) as a display message of its own mimetype, tagged with a nonce.
+Whatever the student's code prints is ignored.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import uuid
+
+from . import codec
+
+MIME = "application/x-ch4grade+json"
+_CODEC_SRC = inspect.getsource(codec)
+
+_PROBE = r'''
+def __ch4grade_probe(codec_src, inputs_json, body, nonce, mime):
+    import sys, traceback
+    c = {"__name__": "__ch4grade_codec__"}
+    exec(codec_src, c)
+    ip = get_ipython()
+    ns = ip.user_ns
+    before = dict(ns)
+    try:
+        try:
+            ns.update(c["decode"](inputs_json))
+            ns.pop("result", None)
+            exec(compile(body, "<grader>", "exec"), ns)
+            out = {"ok": True, "value": c["encode"](ns.get("result"))}
+        except BaseException as e:
+            tb = traceback.format_exception(type(e), e, e.__traceback__)
+            out = {"ok": False, "ename": type(e).__name__, "evalue": str(e)[:2000], "traceback": tb[-6:]}
+    finally:
+        for k in [k for k in ns if k not in before]:
+            del ns[k]
+        for k, v in before.items():
+            if ns.get(k, before) is not v:
+                ns[k] = v
+    out["nonce"] = nonce
+    ip.display_pub.publish(data={mime: out}, metadata={})
+'''
+
+
+def probe_code(body: str, inputs: dict | None = None) -> tuple[str, str]:
+    "The code to execute for `body` with `inputs` bound, and the nonce its answer must carry."
+    nonce = uuid.uuid4().hex
+    call = (f"__ch4grade_probe({_CODEC_SRC!r}, {codec.encode(inputs or {})!r}, {body!r}, "
+            f"{nonce!r}, {MIME!r})")
+    return f"{_PROBE}\n{call}\ndel __ch4grade_probe\n", nonce
+
+
+def figures_code() -> str:
+    "A probe body whose `result` is the figures drawn since the last call (and forgets them)."
+    return ("import sys as __s\n__log = __s.modules.get('__ch4grade_figures__')\n"
+            "result = list(__log) if isinstance(__log, list) else []\n"
+            "__log.clear() if isinstance(__log, list) else None\ndel __s, __log\n")
+
+
+def read_answer(payloads: list, nonce: str) -> dict | None:
+    "The probe's answer among a run's payloads (None if it never came)."
+    for p in payloads:
+        if isinstance(p, str):
+            try:
+                p = json.loads(p)
+            except ValueError:
+                continue
+        if isinstance(p, dict) and p.get("nonce") == nonce:
+            return p
+    return None

@@ -1,0 +1,141 @@
+"""The student's namespace as checks see it: the same API across the kernel boundary and in-process.
+
+`KernelNamespace` (grading) runs probes in the isolated kernel and decodes the answers;
+`LocalNamespace` (a student's self-check) works on a dict of globals in the same process.
+"""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from .checks.spec import CheckFailed
+from .execute import probe
+from .execute.codec import CodecError, decode
+from .execute.session import KernelDied, KernelSession
+
+
+class MissingName(CheckFailed):
+    "A name the check needs is not defined in the student's namespace."
+
+    def __init__(self, name: str):
+        super().__init__(f"`{name}` is not defined: did its cell run without an error?")
+        self.name = name
+
+
+class StudentError(CheckFailed):
+    "The student's code raised while the check ran it."
+
+    def __init__(self, ename: str, evalue: str, traceback: list[str] | None = None, where: str = ""):
+        text = f"{where}raised {ename}: {evalue}" if evalue else f"{where}raised {ename}"
+        super().__init__(text)
+        self.ename, self.evalue, self.traceback = ename, evalue, traceback or []
+
+
+class NamespaceBase:
+    "What every namespace offers; subclasses implement `_run`."
+
+    def __init__(self, sources: dict[str, str] | None = None, figures: dict[str, list] | None = None):
+        self._sources = sources or {}
+        self._figures = figures or {}
+
+    def _run(self, body: str, inputs: dict, what: str) -> Any:
+        raise NotImplementedError
+
+    def run(self, code: str, **inputs) -> Any:
+        "Run `code` with the student's globals visible and `inputs` bound; the value of `result`."
+        return self._run(code, inputs, "")
+
+    def has(self, name: str) -> bool:
+        _identifier(name)
+        return bool(self._run(f"result = {name!r} in globals()", {}, ""))
+
+    def get(self, name: str) -> Any:
+        _identifier(name)
+        if not self.has(name):
+            raise MissingName(name)
+        return self._run(f"result = {name}", {}, f"`{name}` ")
+
+    def call(self, name: str, *args, **kwargs) -> Any:
+        "Call the student's `name(*args, **kwargs)` on the grader's inputs."
+        _identifier(name.split(".")[0])
+        if not self.has(name.split(".")[0]):
+            raise MissingName(name.split(".")[0])
+        return self._run(f"result = {name}(*__args, **__kwargs)", {"__args": list(args), "__kwargs": kwargs},
+                         f"`{name}(...)` ")
+
+    def source(self, item_id: str) -> str:
+        "The source of the student's answer cell `item_id` ('' if there is none)."
+        return self._sources.get(item_id, "")
+
+    def figures(self, item_id: str) -> list[dict]:
+        "The axes drawn by the cell `item_id`: [{'lines': [{'x', 'y', 'label'}], 'title', 'xlabel', 'ylabel'}]."
+        return self._figures.get(item_id, [])
+
+
+def _identifier(name: str) -> None:
+    if not all(part.isidentifier() for part in name.split(".")):
+        raise ValueError(f"not a Python name: {name!r}")
+
+
+class KernelNamespace(NamespaceBase):
+    "The namespace of a student's kernel after their notebook ran."
+
+    def __init__(self, session: KernelSession, sources=None, figures=None, deadline: float | None = None):
+        super().__init__(sources, figures)
+        self.session = session
+        self.deadline = deadline  # monotonic time by which the current check must end
+
+    def _timeout(self) -> float:
+        if self.deadline is None:
+            return 120.0
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the check ran out of time")
+        return left
+
+    def _run(self, body: str, inputs: dict, what: str) -> Any:
+        code, nonce = probe.probe_code(body, inputs)
+        run = self.session.execute(code, timeout=self._timeout(), silent=True)
+        if run.status == "died":
+            raise KernelDied(run.error["evalue"] if run.error else "the kernel died")
+        if run.status == "timeout":
+            raise TimeoutError(f"{what or 'the check'}did not finish in time (is there an endless loop?)")
+        answer = probe.read_answer(run.payloads, nonce)
+        if answer is None:
+            raise StudentError("NoAnswer", "the kernel returned no value (was the output hijacked?)", where=what)
+        if not answer.get("ok"):
+            raise StudentError(str(answer.get("ename", "Exception"))[:100], str(answer.get("evalue", ""))[:500],
+                               [str(t) for t in answer.get("traceback", [])][:6], where=what)
+        try:
+            return decode(answer.get("value", "null"))
+        except CodecError as e:
+            raise StudentError("BadValue", f"the value could not be read back ({e})", where=what) from None
+
+
+class LocalNamespace(NamespaceBase):
+    "A dict of globals in this very process (a student's self-check in their own notebook)."
+
+    def __init__(self, user_ns: dict, sources=None, figures=None):
+        super().__init__(sources, figures)
+        self.user_ns = user_ns
+
+    def _run(self, body: str, inputs: dict, what: str) -> Any:
+        ns = self.user_ns
+        before = dict(ns)
+        try:
+            ns.update(inputs)
+            ns.pop("result", None)
+            try:
+                exec(compile(body, "<check>", "exec"), ns)
+            except CheckFailed:
+                raise
+            except Exception as e:
+                raise StudentError(type(e).__name__, str(e)[:500], where=what) from e
+            return ns.get("result")
+        finally:
+            for k in [k for k in ns if k not in before]:
+                del ns[k]
+            for k, v in before.items():
+                if ns.get(k, before) is not v:
+                    ns[k] = v

@@ -1,0 +1,45 @@
+"""Helpers for tests that build notebooks: nbgrader-style cells and a notebook writer."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+
+def _meta(**nbgrader):
+    return {"nbgrader": {"schema_version": 3, **nbgrader}}
+
+
+def code(source: str, **meta):
+    return nbformat.v4.new_code_cell(source, metadata=meta)
+
+
+def answer(gid: str, source: str):
+    "An autograded answer cell."
+    return nbformat.v4.new_code_cell(source, metadata=_meta(grade=False, solution=True, locked=False, grade_id=gid))
+
+
+def test_cell(gid: str, points: float, source: str | None = None):
+    "The test cell of an item (the engine never runs it)."
+    return nbformat.v4.new_code_cell(source or f'from autograders import check\ncheck("{gid}")',
+                                     metadata=_meta(grade=True, solution=False, locked=True, points=points,
+                                                    grade_id=f"{gid}_check"))
+
+
+def locked(gid: str, source: str):
+    return nbformat.v4.new_code_cell(source, metadata=_meta(grade=False, solution=False, locked=True, grade_id=gid))
+
+
+def prose(gid: str, text: str, points: float):
+    return nbformat.v4.new_markdown_cell(text, metadata=_meta(grade=True, solution=True, locked=False,
+                                                              points=points, grade_id=gid))
+
+
+def write(path: Path, cells: list, assignment: str | None = None) -> Path:
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    if assignment:
+        nb.metadata["ch4grade"] = {"assignment": assignment}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path
