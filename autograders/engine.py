@@ -128,10 +128,11 @@ def grade_notebook(path: str | Path, assignment: str | Assignment | None = None,
         except KeyError as e:
             return _fail(result, None, str(e.args[0]), config, t0)
     try:
-        src = Path(source) if source else source_notebook(spec.name)
+        src = Path(source or spec.source or source_notebook(spec.name))
         return Grader(spec, nb, config, result, t0, src).grade()
     except Exception as e:  # a grader bug must not lose the submission
         result.notes.append("".join(traceback.format_exception(type(e), e, e.__traceback__))[-4000:])
+        result.grader_failure = True
         return _fail(result, spec, f"internal grader error: {type(e).__name__}: {e}", config, t0)
 
 

@@ -55,6 +55,7 @@ class SubmissionResult:
     student: str | None = None
     status: str = "graded"      # graded | error
     error: str | None = None
+    grader_failure: bool = False  # the error is the grader's fault (a bug or a crash), not the submission's
     items: list[ItemResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)      # what the grader noticed (edited locked cells, ...)
     cells: list[dict] = field(default_factory=list)     # per executed cell: index, grade_id, status, seconds

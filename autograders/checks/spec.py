@@ -59,9 +59,11 @@ class Assignment:
     "The items of one assignment, in the order they were declared."
 
     def __init__(self, name: str, notebook: str | None = None, title: str = "",
-                 data: tuple[str, ...] = ("mnist_sample",)):
-        "`data`: the fastai datasets (`mnist_sample`, `mnist_png`) its notebook loads with `untar_data`."
+                 data: tuple[str, ...] = ("mnist_sample",), source: str | None = None):
+        """`data`: the fastai datasets (`mnist_sample`, `mnist_png`) its notebook loads with `untar_data`;
+        `source`: its instructor notebook (default `assignments/<name>/<name>.ipynb`)."""
         self.name, self.title, self.data = name, title or name, tuple(data)
+        self.source = source
         self.notebook = notebook or f"{name}.ipynb"
         self.items: dict[str, Item] = {}
 

@@ -1,0 +1,50 @@
+"""`ch4grade check NOTEBOOK`: a student's pre-submission check with the public checks only.
+
+The notebook runs in the same isolated kernel as in grading, so what passes here passes there
+(hidden checks aside). Prints per-item feedback; exit 0 whatever the score, 2 if it could not run.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..engine import GradeConfig, grade_notebook
+from ..execute.session import Limits
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("notebook", type=Path)
+    p.add_argument("--assignment", help="default: from the notebook's metadata")
+    p.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.notebook.exists():
+        print(f"no such notebook: {args.notebook}")
+        return 2
+    from ..data import prepare_for
+    from ..engine import infer_assignment
+    from ..notebook import NotebookError, read_notebook
+    try:
+        name = args.assignment or infer_assignment(read_notebook(args.notebook))
+        if name:
+            prepare_for([name])
+    except NotebookError:
+        pass
+    config = GradeConfig(limits=Limits(cell_timeout=args.cell_timeout), run_hidden=False)
+    r = grade_notebook(args.notebook, args.assignment, config)
+    if r.error:
+        print(f"could not check {args.notebook.name}: {r.error}")
+        return 2
+    print(f"{args.notebook.name} ({r.assignment}), public checks only:\n")
+    for item in r.items:
+        if item.status == "manual":
+            print(f"{item.id}: graded by hand ({item.max_score:g} points)")
+            continue
+        print(f"{item.id}: {item.score:g}/{item.max_score:g} {item.status}")
+        for line in item.feedback.splitlines():
+            print(f"    {line}")
+    for note in r.notes:
+        print(f"note: {note}")
+    print(f"\npublic score: {r.score:g}/{r.auto_max_score:g} (hidden checks and prose answers are graded later)")
+    return 0

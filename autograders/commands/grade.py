@@ -1,0 +1,99 @@
+"""`ch4grade grade NOTEBOOK...`: grade notebooks in isolated kernels; results as JSON, Gradescope, JUnit.
+
+Exit codes: 0 when grading worked (whatever the scores), 1 when a submission scored below
+`--fail-under`, 2 when the grader itself failed on some submission (its result file says why).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..batch import grade_many, write_reports
+from ..engine import GradeConfig
+from ..execute.session import Limits
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("notebooks", nargs="+", type=Path, metavar="NOTEBOOK", help="notebooks (or folders of them)")
+    p.add_argument("--assignment", help="assignment name (default: from each notebook's metadata)")
+    p.add_argument("--out", type=Path, default=Path("ch4grade-results"), help="results folder")
+    p.add_argument("--format", default="json,gradescope,junit",
+                   help="comma-separated: json (always written), gradescope, junit")
+    p.add_argument("--jobs", "-j", type=int, default=1, help="submissions graded at once")
+    p.add_argument("--fail-under", type=float, default=None, metavar="PERCENT",
+                   help="exit 1 if a submission scores below PERCENT of its autograded points")
+    p.add_argument("--no-resume", action="store_true", help="grade again even where a result exists")
+    p.add_argument("--device", choices=("cpu", "cuda"), default=None, help="default: CUDA when present")
+    p.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout, help="seconds per cell")
+    p.add_argument("--budget", type=float, default=Limits.budget, help="seconds for all cells of a notebook")
+    p.add_argument("--mem-mb", type=int, default=Limits.mem_mb, help="memory cap of a kernel (MB)")
+    p.add_argument("--allow-network", action="store_true", help="do not cut the kernel's network")
+    p.add_argument("--fastai-home", help="prepared data for untar_data (default: $FASTAI_HOME or ~/.fastai)")
+    p.add_argument("--no-hidden", action="store_true", help="run public checks only")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--quiet", "-q", action="store_true")
+
+
+def collect_notebooks(paths: list[Path]) -> list[Path]:
+    found = []
+    for p in paths:
+        if p.is_dir():
+            found += sorted(q for q in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in q.parts)
+        else:
+            found.append(p)
+    return found
+
+
+def run(args: argparse.Namespace) -> int:
+    notebooks = collect_notebooks(args.notebooks)
+    missing = [p for p in notebooks if not p.exists()]
+    if missing:
+        print(f"ch4grade grade: no such file: {', '.join(map(str, missing))}", file=sys.stderr)
+        return 2
+    if not notebooks:
+        print("ch4grade grade: no notebooks found", file=sys.stderr)
+        return 2
+    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
+    unknown = set(formats) - {"json", "gradescope", "junit"}
+    if unknown:
+        print(f"ch4grade grade: unknown format(s) {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    limits = Limits(cell_timeout=args.cell_timeout, budget=args.budget, mem_mb=args.mem_mb,
+                    no_network=not args.allow_network)
+    config = GradeConfig(limits=limits, seed=args.seed, fastai_home=args.fastai_home, device=args.device,
+                         run_hidden=not args.no_hidden)
+    _prepare_data(args, notebooks)
+    pairs = grade_many(notebooks, args.out, args.assignment, config, jobs=args.jobs,
+                       resume=not args.no_resume, progress=not args.quiet)
+    write_reports(pairs, args.out, formats)
+    if not args.quiet:
+        for path, r in pairs:
+            status = f"ERROR: {r.error}" if r.error else f"{r.score:g}/{r.auto_max_score:g}"
+            print(f"{Path(r.submission).name}: {r.assignment}: {status} -> {path}")
+    if any(r.grader_failure for _, r in pairs):
+        return 2
+    if args.fail_under is not None and any(
+            r.auto_max_score and 100 * r.score / r.auto_max_score < args.fail_under for _, r in pairs):
+        return 1
+    return 0
+
+
+def _prepare_data(args, notebooks: list[Path]) -> None:
+    from ..checks import available_assignments
+    from ..data import prepare_for
+    from ..engine import infer_assignment
+    from ..notebook import NotebookError, read_notebook
+    names = {args.assignment} if args.assignment else set()
+    if not names:
+        for nb in notebooks:
+            try:
+                names.add(infer_assignment(read_notebook(nb)))
+            except NotebookError:
+                continue
+    names &= set(available_assignments())
+    if names:
+        try:
+            prepare_for(sorted(names), args.fastai_home, progress=not args.quiet)
+        except Exception as e:  # grading goes on; the notebooks' untar_data will report what is missing
+            print(f"ch4grade grade: could not prepare the data ({e})", file=sys.stderr)

@@ -1,0 +1,75 @@
+"""A student's self-check inside their own notebook:
+
+    from autograders import check
+    check("q09")                 # the public checks of item q09, with what was expected and what came back
+    check("q09", hidden=True)    # also the hidden ones (as nbgrader's own autograde runs them)
+
+It runs in the student's process on their live globals (no isolation is needed: it only informs), and
+raises AssertionError when a check fails, so the cell shows red and nbgrader's autograde scores it 0.
+Plots cannot be re-inspected after a cell has run, so figure checks are left to the grader.
+"""
+from __future__ import annotations
+
+import inspect
+
+from .checks import available_assignments, get_assignment
+from .checks.spec import CheckFailed
+from .namespace import LocalNamespace
+
+
+def _caller_globals() -> dict:
+    try:
+        from IPython import get_ipython
+        ip = get_ipython()
+        if ip is not None:
+            return ip.user_ns
+    except ImportError:
+        pass
+    frame = inspect.currentframe()
+    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("autograders"):
+        frame = frame.f_back
+    return frame.f_globals if frame is not None else {}
+
+
+def find_item(item_id: str, assignment: str | None = None):
+    names = [assignment] if assignment else available_assignments()
+    for name in names:
+        spec = get_assignment(name)
+        if item_id in spec.items:
+            return spec, spec.items[item_id]
+    raise KeyError(f"no item {item_id!r} in {', '.join(names)}")
+
+
+def check(item_id: str, hidden: bool = False, assignment: str | None = None, user_ns: dict | None = None,
+          quiet: bool = False) -> float:
+    "Run item `item_id`'s checks on the caller's globals; prints a report, returns the score."
+    spec, item = find_item(item_id, assignment)
+    ns = LocalNamespace(user_ns if user_ns is not None else _caller_globals())
+    score, failed, lines = 0.0, [], []
+    for c in item.checks:
+        if c.hidden and not hidden:
+            continue
+        if "figures(" in inspect.getsource(c.fn):
+            lines.append(f"  · {c.name}: checked by the grader (plots)")
+            continue
+        try:
+            value = c.fn(ns)
+            frac = 1.0 if value is None or value is True else min(max(float(value), 0.0), 1.0)
+        except CheckFailed as e:
+            frac, msg = 0.0, e.message
+            if not c.hidden and (e.expected is not None or e.got is not None):
+                msg += f"\n      expected: {e.expected}\n      got:      {e.got}"
+        except Exception as e:
+            frac, msg = 0.0, f"{type(e).__name__}: {e}"
+        score += c.points * frac
+        if frac >= 1:
+            lines.append(f"  ✓ {c.name}")
+        else:
+            failed.append(c.name)
+            lines.append(f"  ✗ {c.name}: {msg if not c.hidden else 'did not pass (hidden check)'}"
+                         if frac == 0 else f"  ~ {c.name}: partly right ({frac:.0%})")
+    if not quiet:
+        print(f"{item_id} ({spec.name}):\n" + "\n".join(lines))
+    if failed:
+        raise AssertionError(f"{item_id}: {len(failed)} check(s) did not pass: {', '.join(failed)}")
+    return score
