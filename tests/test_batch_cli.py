@@ -1,0 +1,110 @@
+"""`ch4grade grade` end to end (parallel, resumable, exit codes, all formats), the pytest plugin and the
+student self-check, on the tiny assignment registered through `$CH4GRADE_EXTRA_CHECKS`."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+import tiny_assignment as tiny
+
+TESTS = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    d = tmp_path_factory.mktemp("batch")
+    source = tiny.write_source(d)
+    subs = d / "subs"
+    tiny.notebook(subs, name="alice.ipynb")
+    tiny.notebook(subs, {"dist": "def mnist_distance(a, b): return ((a - b)**2).mean((-1, -2))"}, name="bob.ipynb")
+    (subs / "carol.ipynb").write_text('{"cells": [')
+    env = {**os.environ, "CH4GRADE_EXTRA_CHECKS": "tiny_assignment", "CH4GRADE_TINY_SOURCE": str(source),
+           "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    return d, subs, env
+
+
+def ch4grade(env, *args, check=False):
+    return subprocess.run([sys.executable, "-m", "autograders.cli", *map(str, args)], env=env,
+                          capture_output=True, text=True, timeout=600, check=check)
+
+
+@pytest.fixture(scope="module")
+def graded(course):
+    d, subs, env = course
+    out = d / "out"
+    proc = ch4grade(env, "grade", subs, "--assignment", "tiny", "--out", out, "--jobs", "2", "-q")
+    return proc, out
+
+
+def test_batch_results_in_every_format(graded):
+    proc, out = graded
+    assert proc.returncode == 0, proc.stderr
+    alice, bob, carol = (json.loads((out / f"{n}.json").read_text()) for n in ("alice", "bob", "carol"))
+    assert (alice["score"], alice["auto_max_score"], alice["status"]) == (5, 5, "graded")
+    assert bob["score"] == 2 and {i["id"]: i["score"] for i in bob["items"]}["dist"] == 0
+    assert carol["status"] == "error" and "not valid notebook JSON" in carol["error"]
+    assert {i["status"] for i in carol["items"]} == {"not_run", "manual"}
+
+    gs = json.loads((out / "bob.gradescope.json").read_text())
+    assert set(gs) >= {"score", "max_score", "execution_time", "tests", "output"}
+    assert gs["score"] == 2 and gs["max_score"] == 5
+    test = next(t for t in gs["tests"] if t["name"] == "dist")
+    assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
+    assert test["status"] == "failed" and "expected" in test["output"]
+
+    suites = ET.parse(out / "junit.xml").getroot().findall("testsuite")
+    assert len(suites) == 3
+    bob_suite = next(s for s in suites if "bob" in s.get("name"))
+    assert int(bob_suite.get("failures")) == 2 and int(bob_suite.get("tests")) == 4
+    assert "| " in (out / "summary.md").read_text()
+
+
+def test_rerun_resumes_and_regrades_changed_notebooks(course, graded):
+    d, subs, env = course
+    _, out = graded
+    before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json") if "gradescope" not in p.name}
+    tiny.notebook(subs, {"total": "def total(n): return 0"}, name="alice.ipynb")   # alice resubmits
+    proc = ch4grade(env, "grade", subs, "--assignment", "tiny", "--out", out, "-q")
+    assert proc.returncode == 0, proc.stderr
+    after = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json") if "gradescope" not in p.name}
+    assert after["bob.json"] == before["bob.json"]          # unchanged: not graded again
+    assert after["alice.json"] != before["alice.json"]
+    assert json.loads((out / "alice.json").read_text())["score"] == 4
+
+
+def test_fail_under_and_missing_files_exit_codes(course, tmp_path):
+    d, subs, env = course
+    proc = ch4grade(env, "grade", subs / "bob.ipynb", "--assignment", "tiny", "--out", tmp_path, "-q",
+                    "--fail-under", "90")
+    assert proc.returncode == 1
+    assert ch4grade(env, "grade", tmp_path / "nope.ipynb", "--out", tmp_path).returncode == 2
+
+
+def test_pytest_plugin_one_test_per_check(course):
+    d, subs, env = course
+    bob = subs / "bob.ipynb"
+    tiny.notebook(subs, {"dist": "def mnist_distance(a, b): return ((a - b)**2).mean((-1, -2))"}, name="bob.ipynb")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--notebook", str(bob),
+                           "--assignment", "tiny", "-q", "-p", "no:cacheprovider", "--rootdir", str(d)],
+                          env=env, capture_output=True, text=True, timeout=300, cwd=d)
+    assert "2 failed, 2 passed" in proc.stdout, proc.stdout + proc.stderr
+    assert "values differ" in proc.stdout
+
+
+def test_self_check_in_the_students_namespace(capsys):
+    from autograders import check
+    import torch
+    ns = {"torch": torch, "mnist_distance": lambda a, b: (a - b).abs().mean((-1, -2))}
+    assert check("dist", assignment="tiny", user_ns=ns) == 2          # public checks only
+    assert check("dist", hidden=True, assignment="tiny", user_ns=ns) == 3
+    assert "✓" in capsys.readouterr().out
+    ns["mnist_distance"] = lambda a, b: (a - b).pow(2).mean((-1, -2))
+    with pytest.raises(AssertionError, match="did not pass"):
+        check("dist", assignment="tiny", user_ns=ns)
+    assert "expected" in capsys.readouterr().out
