@@ -12,6 +12,7 @@ from typing import Any
 from .checks.spec import CheckFailed
 from .execute import probe
 from .execute.codec import CodecError, decode
+from .execute.scope import run_block
 from .execute.session import KernelDied, KernelSession
 
 
@@ -121,21 +122,9 @@ class LocalNamespace(NamespaceBase):
         self.user_ns = user_ns
 
     def _run(self, body: str, inputs: dict, what: str) -> Any:
-        ns = self.user_ns
-        before = dict(ns)
         try:
-            ns.update(inputs)
-            ns.pop("result", None)
-            try:
-                exec(compile(body, "<check>", "exec"), ns)
-            except CheckFailed:
-                raise
-            except Exception as e:
-                raise StudentError(type(e).__name__, str(e)[:500], where=what) from e
-            return ns.get("result")
-        finally:
-            for k in [k for k in ns if k not in before]:
-                del ns[k]
-            for k, v in before.items():
-                if ns.get(k, before) is not v:
-                    ns[k] = v
+            return run_block(self.user_ns, body, inputs)
+        except CheckFailed:
+            raise
+        except Exception as e:
+            raise StudentError(type(e).__name__, str(e)[:500], where=what) from e

@@ -36,8 +36,8 @@ class CodecError(ValueError):
 
 
 def _array_payload(arr, kind, requires_grad=False):
-    import numpy as np
-    arr = np.ascontiguousarray(arr)
+    if not arr.flags.c_contiguous:  # (np.ascontiguousarray would turn a 0-d array into 1-d)
+        arr = arr.copy(order="C")
     dtype = str(arr.dtype)
     if dtype not in DTYPES:
         arr, dtype = arr.astype("float64"), "float64"

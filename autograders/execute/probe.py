@@ -11,10 +11,10 @@ import inspect
 import json
 import uuid
 
-from . import codec
+from . import codec, scope
 
 MIME = "application/x-ch4grade+json"
-_CODEC_SRC = inspect.getsource(codec)
+_CODEC_SRC = inspect.getsource(codec) + "\n" + inspect.getsource(scope)
 
 _PROBE = r'''
 def __ch4grade_probe(codec_src, inputs_json, body, nonce, mime):
@@ -22,23 +22,12 @@ def __ch4grade_probe(codec_src, inputs_json, body, nonce, mime):
     c = {"__name__": "__ch4grade_codec__"}
     exec(codec_src, c)
     ip = get_ipython()
-    ns = ip.user_ns
-    before = dict(ns)
     try:
-        try:
-            ns.update(c["decode"](inputs_json))
-            ns.pop("result", None)
-            exec(compile(body, "<grader>", "exec"), ns)
-            out = {"ok": True, "value": c["encode"](ns.get("result"))}
-        except BaseException as e:
-            tb = traceback.format_exception(type(e), e, e.__traceback__)
-            out = {"ok": False, "ename": type(e).__name__, "evalue": str(e)[:2000], "traceback": tb[-6:]}
-    finally:
-        for k in [k for k in ns if k not in before]:
-            del ns[k]
-        for k, v in before.items():
-            if ns.get(k, before) is not v:
-                ns[k] = v
+        value = c["run_block"](ip.user_ns, body, c["decode"](inputs_json))
+        out = {"ok": True, "value": c["encode"](value)}
+    except BaseException as e:
+        tb = traceback.format_exception(type(e), e, e.__traceback__)
+        out = {"ok": False, "ename": type(e).__name__, "evalue": str(e)[:2000], "traceback": tb[-6:]}
     out["nonce"] = nonce
     ip.display_pub.publish(data={mime: out}, metadata={})
 '''

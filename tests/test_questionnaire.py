@@ -1,0 +1,319 @@
+"""The chapter 4 questionnaire: notebook structure, its checks (in-process), and grading it for real.
+
+Fast tests run the source notebook's answer cells in this process and apply the checks through a
+`LocalNamespace`, including on broken variants (sqrt before mean in RMSE, a training loop that never
+zeroes its gradients, ...) that must lose exactly the checks meant to catch them. Slow tests grade the
+notebook (and a broken copy) with the isolated-kernel engine.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from autograders.checks import get_assignment
+from autograders.checks.spec import CheckFailed
+from autograders.namespace import LocalNamespace, StudentError
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "assignments" / "ch04_questionnaire" / "ch04_questionnaire.ipynb"
+KEY = ROOT / "solutions" / "ch04_questionnaire.yaml"
+A = get_assignment("ch04_questionnaire")
+
+
+def _nb() -> dict:
+    return json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+
+
+def _src(cell) -> str:
+    s = cell["source"]
+    return "".join(s) if isinstance(s, list) else s
+
+
+def _meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+# ---- structure ----------------------------------------------------------------------------------------------
+def test_notebook_metadata():
+    nb = _nb()
+    assert nb["metadata"]["ch4grade"] == {"assignment": "ch04_questionnaire"}
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    import nbformat
+    nbformat.validate(nbformat.reads(NOTEBOOK.read_text(encoding="utf-8"), as_version=4))
+
+
+def test_every_nbgrader_cell_has_schema_3_and_unique_grade_id():
+    ids = []
+    for cell in _nb()["cells"]:
+        m = _meta(cell)
+        if m:
+            assert m.get("schema_version") == 3, m
+            ids.append(m["grade_id"])
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def test_37_prompts_numbered_in_order_and_locked():
+    prompts = [c for c in _nb()["cells"] if re.fullmatch(r"q\d\d_prompt", _meta(c).get("grade_id", ""))]
+    numbers = [int(re.match(r"### Question (\d+)\n", _src(c)).group(1)) for c in prompts]
+    assert numbers == list(range(1, 38))
+    assert all(_meta(c)["locked"] and not _meta(c)["solution"] and not _meta(c)["grade"] for c in prompts)
+    assert [_meta(c)["grade_id"] for c in prompts] == [f"q{n:02d}_prompt" for n in range(1, 38)]
+
+
+def test_every_answer_follows_its_prompt():
+    cells = _nb()["cells"]
+    answers = 0
+    for i, cell in enumerate(cells):
+        m = _meta(cell)
+        if not m.get("solution"):
+            continue
+        answers += 1
+        gid = m["grade_id"]
+        n = gid[:3]
+        prev = [c for c in cells[:i] if c["cell_type"] == "markdown" and _meta(c).get("locked")][-1]
+        want = f"{n}_prose_prompt" if gid.endswith("_prose") else f"{n}_prompt"
+        assert _meta(prev)["grade_id"] == want, (gid, _meta(prev)["grade_id"])
+        if cell["cell_type"] == "code":
+            assert "### BEGIN SOLUTION" in _src(cell) and "### END SOLUTION" in _src(cell)
+            test = cells[i + 1]
+            tm = _meta(test)
+            assert tm["grade_id"] == f"{gid}_check" and tm["grade"] and tm["locked"] and not tm["solution"]
+            assert f'check("{gid}")' in _src(test) and "### BEGIN HIDDEN TESTS" in _src(test)
+        else:
+            assert m["grade"] and not m["locked"] and _src(cell).strip()
+    assert answers == len(A.items)
+
+
+def test_answer_cells_match_the_checks_module_and_points():
+    cells = _nb()["cells"]
+    answers = {_meta(c)["grade_id"]: c for c in cells if _meta(c).get("solution")}
+    tests = {_meta(c)["grade_id"]: c for c in cells if _meta(c).get("grade") and not _meta(c).get("solution")}
+    assert list(answers) == list(A.items)  # same ids, same order
+    for item in A.items.values():
+        cell = answers[item.id]
+        if item.manual:
+            assert cell["cell_type"] == "markdown" and _meta(cell)["points"] == item.points
+        else:
+            assert cell["cell_type"] == "code" and tests[f"{item.id}_check"]["metadata"]["nbgrader"]["points"] == item.points
+    assert 60 <= A.points <= 80
+
+
+def test_setup_cell_is_locked_and_light():
+    setup = next(c for c in _nb()["cells"] if c["cell_type"] == "code")
+    m = _meta(setup)
+    assert m["grade_id"] == "setup" and m["locked"] and not m["solution"] and not m["grade"]
+    assert "fastai.vision.all" not in _src(setup)
+
+
+def test_every_prose_item_has_a_key_entry():
+    import yaml
+    key = yaml.safe_load(KEY.read_text(encoding="utf-8"))["items"]
+    manual = {i.id: i.points for i in A.manual_items}
+    assert set(key) == set(manual)
+    for item_id, entry in key.items():
+        assert entry["points"] == manual[item_id], item_id
+        assert entry["model_answer"].strip() and entry["prompt"].strip()
+        assert sum(p["points"] for p in entry["key_points"]) == pytest.approx(entry["points"]), item_id
+        for p in entry["key_points"]:
+            assert p["terms"]["en"] and p["terms"]["ko"], (item_id, p["id"])
+            assert any(re.search("[\uac00-\ud7a3]", t) for t in p["terms"]["ko"]), (item_id, p["id"])
+        assert entry.get("misconceptions"), item_id
+        assert int(item_id[1:3]) == entry["question"]
+
+
+def test_notebook_model_answers_are_the_keys():
+    import yaml
+    key = yaml.safe_load(KEY.read_text(encoding="utf-8"))["items"]
+    for c in _nb()["cells"]:
+        if c["cell_type"] == "markdown" and _meta(c).get("solution"):
+            assert _src(c).strip() == key[_meta(c)["grade_id"]]["model_answer"].strip()
+
+
+# ---- the checks, in process -----------------------------------------------------------------------------------
+def _answers() -> dict[str, str]:
+    return {_meta(c)["grade_id"]: _src(c) for c in _nb()["cells"]
+            if c["cell_type"] == "code" and _meta(c).get("solution")}
+
+
+def _setup_source() -> str:
+    return next(_src(c) for c in _nb()["cells"] if _meta(c).get("grade_id") == "setup")
+
+
+def _strip_markers(src: str) -> str:
+    return "\n".join(ln for ln in src.splitlines() if not ln.strip().startswith("### "))
+
+
+def _figure_lines() -> list[dict]:
+    import matplotlib.pyplot as plt
+    axes = []
+    for num in plt.get_fignums():
+        for ax in plt.figure(num).axes:
+            axes.append({"lines": [{"x": line.get_xdata(), "y": line.get_ydata(), "label": line.get_label()}
+                                   for line in ax.get_lines()], "title": ax.get_title()})
+    plt.close("all")
+    return axes
+
+
+def _namespace(replace: dict[str, str] | None = None, only: list[str] | None = None) -> LocalNamespace:
+    """Run setup + the code answers (`only` these, with `replace`d sources) in a fresh dict: the checks'
+    namespace. The answers do not depend on each other, only on the setup cell."""
+    import matplotlib
+    matplotlib.use("Agg")
+    answers = {k: _strip_markers(v) for k, v in _answers().items() if only is None or k in only}
+    answers.update(replace or {})
+    g: dict = {"__name__": "__main__"}
+    exec(compile(_setup_source(), "<setup>", "exec"), g)
+    figures = {}
+    for item_id, src in answers.items():
+        exec(compile(src, f"<{item_id}>", "exec"), g)
+        figures[item_id] = _figure_lines()
+    return LocalNamespace(g, sources=answers, figures=figures)
+
+
+def _outcomes(ns, item_ids) -> dict[tuple[str, str], float]:
+    "(item, check name) -> fraction passed (0 on CheckFailed / the student's error)."
+    out = {}
+    for item_id in item_ids:
+        for check in A.items[item_id].checks:
+            try:
+                v = check.fn(ns)
+                out[(item_id, check.name)] = 1.0 if v is None else float(v)
+            except (CheckFailed, StudentError):
+                out[(item_id, check.name)] = 0.0
+    return out
+
+
+def _failed(outcomes) -> set[tuple[str, str]]:
+    return {k for k, v in outcomes.items() if v < 1}
+
+
+@pytest.fixture(scope="module")
+def solution_ns():
+    return _namespace()
+
+
+def test_model_solutions_pass_every_check(solution_ns):
+    outcomes = _outcomes(solution_ns, [i.id for i in A.auto_items])
+    assert len(outcomes) == sum(len(i.checks) for i in A.auto_items)
+    assert _failed(outcomes) == set()
+
+
+# Broken answers, each with the exact checks it must fail (all other checks of its item must pass).
+BROKEN = {
+    "rmse_sqrt_before_mean": ("q07", "def rmse(a, b):\n    return ((a - b) ** 2).sqrt().mean()\n"
+                              "def l1(a, b):\n    return (a - b).abs().mean()\n",
+                              {"rmse(a, b) on random images: square, mean, then square root",
+                               "rmse on other shapes and scales"}),
+    "rmse_hard_coded": ("q07", "def rmse(a, b):\n    return 0.4082\ndef l1(a, b):\n    return 0.3333\n",
+                        None),  # None: every check of the item fails
+    "odds_with_a_loop": ("q04", "def double_odds(nums):\n    out = []\n    for n in nums:\n"
+                         "        if n % 2:\n            out.append(2 * n)\n    return out\n",
+                         {"the answer uses a list comprehension with an `if` filter"}),
+    "odds_without_filter": ("q04", "def double_odds(nums):\n    return [2 * n for n in nums]\n", None),
+    "center_with_a_loop": ("q10", "def center_columns(m):\n    m = m.clone()\n    for j in range(m.shape[1]):\n"
+                           "        m[:, j] -= m[:, j].mean()\n    return m\n",
+                           {"no Python loop: broadcasting does the work"}),
+    "loader_not_shuffled": ("q24", "def make_loader(items, bs):\n    return DataLoader(items, bs=bs)\n",
+                            {"the items are shuffled, differently each epoch"}),
+    "zip_not_a_list": ("q26", "def pair_up(xs, ys):\n    return zip(xs, ys)\n", None),
+    "view_not_used": ("q27", "def flatten_images(x):\n    return x.reshape(len(x), -1)\n",
+                      {"flatten_images turns (n, h, w) into (n, h*w) with view"}),
+    "matmul_elementwise": ("q29", "def matmul(a, b):\n    return a * b\n", None),
+    "backward_always_zeroed": ("q31", "def two_backwards(x, zero_between):\n    x = x.clone().requires_grad_()\n"
+                               "    (x ** 2).sum().backward()\n    x.grad.zero_()\n    (x ** 2).sum().backward()\n"
+                               "    return x.grad\n", {"without zeroing, two backward passes add up"}),
+    "epoch_without_zero_grad": ("q25", "def train_epoch(model, lr, params, dl):\n    for xb, yb in dl:\n"
+                                "        mnist_loss(model(xb), yb).backward()\n        for p in params:\n"
+                                "            p.data -= lr * p.grad\n",
+                                {"one plain SGD step per batch, with that batch's gradient only",
+                                 "fresh data, batch size and learning rate"}),
+    "epoch_without_step": ("q25", "def train_epoch(model, lr, params, dl):\n    for xb, yb in dl:\n"
+                           "        mnist_loss(model(xb), yb).backward()\n        for p in params:\n"
+                           "            p.grad.zero_()\n", None),
+    "train_without_zero_grad": ("q33", "def train(model, dl, epochs, lr):\n"
+                                "    opt = torch.optim.SGD(model.parameters(), lr=lr)\n"
+                                "    for _ in range(epochs):\n        for xb, yb in dl:\n"
+                                "            mnist_loss(model(xb), yb).backward()\n            opt.step()\n",
+                                {"plain SGD: one step per batch, gradients zeroed between steps",
+                                 "a two-layer net on fresh data"}),
+    "train_without_step": ("q33", "def train(model, dl, epochs, lr):\n"
+                           "    opt = torch.optim.SGD(model.parameters(), lr=lr)\n"
+                           "    for _ in range(epochs):\n        for xb, yb in dl:\n"
+                           "            mnist_loss(model(xb), yb).backward()\n            opt.zero_grad()\n", None),
+    "sigmoid_too_narrow": ("q21", "xs = torch.linspace(-1, 1, 50)\nplt.plot(xs, torch.sigmoid(xs))\n",
+                           {"x spans at least -4..4, so both flat ends show"}),
+    "relu_drawn_for_sigmoid": ("q21", "xs = torch.linspace(-5, 5, 50)\nplt.plot(xs, F.relu(xs))\n", None),
+    "relu_wrong_range": ("q34", "xs = torch.linspace(-6, 6, 50)\nplt.plot(xs, F.relu(xs))\n", {"x runs from -2 to 2"}),
+    "net_with_sigmoid_layer": ("q36", "simple_net = nn.Sequential(nn.Linear(4, 8), nn.Sigmoid(), nn.Linear(8, 1))\n"
+                               "def simple_forward(x, lin1, lin2):\n    return lin2(F.relu(lin1(x)))\n",
+                               {"simple_net uses nn.ReLU as a layer between two Linear layers"}),
+    "forward_without_relu": ("q36", "simple_net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))\n"
+                             "def simple_forward(x, lin1, lin2):\n    return lin2(lin1(x))\n",
+                             {"simple_forward computes the same with F.relu"}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_answer_loses_exactly_its_checks(case):
+    item_id, src, must_fail = BROKEN[case]
+    ns = _namespace({item_id: src}, only=[item_id])
+    outcomes = _outcomes(ns, [item_id])
+    expected = {n for (_, n) in outcomes} if must_fail is None else must_fail
+    assert {n for (_, n) in _failed(outcomes)} == expected
+
+
+def test_sgd_steps_accepts_korean_and_gives_partial_credit():
+    ns = _namespace(only=["q14"], replace={"q14": "sgd_steps = ['가중치를 무작위로 초기화', '예측하기', '손실 계산', '기울기 계산',\n"
+                            "             '가중치 갱신', '반복', '멈추기']\n"})
+    assert _outcomes(ns, ["q14"]) == {("q14", "seven steps, in order (any wording, English or Korean)"): 1.0}
+    ns = _namespace(only=["q14"], replace={"q14": "sgd_steps = ['init', 'predict', 'loss', 'gradient', 'step', 'stop', 'repeat']\n"})
+    assert list(_outcomes(ns, ["q14"]).values()) == [pytest.approx(5 / 7)]
+
+
+# ---- the real engine ---------------------------------------------------------------------------------------------
+def _mutate(tmp_path: Path, replace: dict[str, str]) -> Path:
+    nb = _nb()
+    done = set()
+    for cell in nb["cells"]:
+        gid = _meta(cell).get("grade_id")
+        if gid in replace and _meta(cell).get("solution"):
+            cell["source"] = replace[gid]
+            done.add(gid)
+    assert done == set(replace)
+    path = tmp_path / "student.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    return path
+
+
+def _scores(result) -> dict[str, tuple[float, float]]:
+    return {i.id: (i.score, i.max_score) for i in result.items if i.status != "manual"}
+
+
+@pytest.mark.slow
+def test_engine_gives_the_source_notebook_full_marks():
+    from autograders.engine import grade_notebook
+    r = grade_notebook(NOTEBOOK, "ch04_questionnaire")
+    assert r.status == "graded", r.error
+    scores = _scores(r)
+    assert set(scores) == {i.id for i in A.auto_items}
+    assert {k: v for k, v in scores.items() if v[0] != v[1]} == {}
+    assert r.timings["execute_s"] < 60
+
+
+@pytest.mark.slow
+def test_engine_takes_points_only_from_the_broken_items(tmp_path):
+    from autograders.engine import grade_notebook
+    replace = {k: BROKEN[case][1] for case, k in
+               [("rmse_sqrt_before_mean", "q07"), ("epoch_without_zero_grad", "q25"),
+                ("train_without_zero_grad", "q33")]}
+    r = grade_notebook(_mutate(tmp_path, replace), "ch04_questionnaire")
+    assert r.status == "graded", r.error
+    lost = {k for k, (s, m) in _scores(r).items() if s < m}
+    assert lost == {"q07", "q25", "q33"}
+    s = _scores(r)
+    assert s["q07"] == (2.0, 4.0)   # l1 still right; both rmse checks fail
+    assert s["q25"] == (1.0, 3.0)   # the loss still falls, but the steps are not plain SGD
+    assert s["q33"] == (1.0, 3.0)
