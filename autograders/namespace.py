@@ -37,8 +37,8 @@ class NamespaceBase:
     "What every namespace offers; subclasses implement `_run`."
 
     def __init__(self, sources: dict[str, str] | None = None, figures: dict[str, list] | None = None):
-        self._sources = sources or {}
-        self._figures = figures or {}
+        self._sources = sources if sources is not None else {}
+        self._figures = figures if figures is not None else {}
 
     def _run(self, body: str, inputs: dict, what: str) -> Any:
         raise NotImplementedError

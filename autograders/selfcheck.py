@@ -6,7 +6,8 @@
 
 It runs in the student's process on their live globals (no isolation is needed: it only informs), and
 raises AssertionError when a check fails, so the cell shows red and nbgrader's autograde scores it 0.
-Plots cannot be re-inspected after a cell has run, so figure checks are left to the grader.
+The answer is taken to be the last cell run before the check (test cells follow their answer cell);
+a plot check draws that cell again off-screen, in a copy of the globals, to look at its lines.
 """
 from __future__ import annotations
 
@@ -14,7 +15,57 @@ import inspect
 
 from .checks import available_assignments, get_assignment
 from .checks.spec import CheckFailed
+from .execute.figures import axes_data
+from .execute.scope import run_block
 from .namespace import LocalNamespace
+
+
+def previous_cell(user_ns: dict) -> str:
+    "The source of the last cell run before the current one that is not itself a check."
+    history = user_ns.get("In")
+    if not isinstance(history, list):
+        return ""
+    for source in reversed(history[:-1]):
+        if source.strip() and "check(" not in source:
+            return source
+    return ""
+
+
+def redraw(source: str, user_ns: dict) -> list[dict]:
+    "The axes `source` draws when run again in a copy of `user_ns`, without showing anything."
+    import matplotlib.pyplot as plt
+    before = set(plt.get_fignums())
+    show = plt.show
+    plt.show = lambda *a, **k: None
+    try:
+        run_block(dict(user_ns), source, {})
+    except Exception:
+        pass
+    finally:
+        plt.show = show
+    new = [plt.figure(n) for n in plt.get_fignums() if n not in before]
+    try:
+        return axes_data(new)
+    finally:
+        for fig in new:
+            plt.close(fig)
+
+
+class _Redrawn(dict):
+    "Figures of an answer cell, drawn again only when a check asks for them."
+
+    def __init__(self, item_id: str, source: str, user_ns: dict):
+        super().__init__()
+        self.item_id, self.source, self.user_ns = item_id, source, user_ns
+
+    def get(self, key, default=None):
+        if key != self.item_id or not self.source:
+            return default
+        if key not in self:
+            import torch
+            self[key] = [{**ax, "lines": [{**l, "x": torch.from_numpy(l["x"]), "y": torch.from_numpy(l["y"])}
+                                          for l in ax["lines"]]} for ax in redraw(self.source, self.user_ns)]
+        return self[key]
 
 
 def _caller_globals() -> dict:
@@ -44,13 +95,12 @@ def check(item_id: str, hidden: bool = False, assignment: str | None = None, use
           quiet: bool = False) -> float:
     "Run item `item_id`'s checks on the caller's globals; prints a report, returns the score."
     spec, item = find_item(item_id, assignment)
-    ns = LocalNamespace(user_ns if user_ns is not None else _caller_globals())
+    globals_ = user_ns if user_ns is not None else _caller_globals()
+    answer = previous_cell(globals_)
+    ns = LocalNamespace(globals_, sources={item_id: answer}, figures=_Redrawn(item_id, answer, globals_))
     score, failed, lines = 0.0, [], []
     for c in item.checks:
         if c.hidden and not hidden:
-            continue
-        if "figures(" in inspect.getsource(c.fn):
-            lines.append(f"  · {c.name}: checked by the grader (plots)")
             continue
         try:
             value = c.fn(ns)

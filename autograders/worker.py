@@ -10,13 +10,55 @@ from __future__ import annotations
 import argparse
 import ctypes
 import json
+import os
 import signal
 import sys
+import time
 
 from .engine import GradeConfig, grade_notebook
 from .execute.session import Limits
 
 PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def kill_descendants() -> None:
+    """Kill every process left below this worker. As a child subreaper the worker inherits the kernel's
+    orphans, even those that cleared their environment (no kernel token) and started a new session."""
+    for _ in range(5):
+        pids = _descendants(os.getpid())
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.05)
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            pass
 
 
 def config_from_json(text: str | None) -> GradeConfig:
@@ -34,12 +76,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config")
     args = p.parse_args(argv)
     try:
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        libc = ctypes.CDLL(None)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
     except (OSError, AttributeError):
         pass
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    result = grade_notebook(args.notebook, args.assignment, config_from_json(args.config), student=args.student)
-    result.save(args.out)
+    try:
+        result = grade_notebook(args.notebook, args.assignment, config_from_json(args.config), student=args.student)
+    finally:
+        kill_descendants()
+    result.save(args.out)  # after every process the submission started is gone
     return 0
 
 

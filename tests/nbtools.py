@@ -1,6 +1,7 @@
 """Helpers for tests that build notebooks: nbgrader-style cells and a notebook writer."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nbformat
@@ -35,11 +36,19 @@ def prose(gid: str, text: str, points: float):
                                                               points=points, grade_id=gid))
 
 
-def write(path: Path, cells: list, assignment: str | None = None) -> Path:
+def new(cells: list, assignment: str | None = None) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     if assignment:
         nb.metadata["ch4grade"] = {"assignment": assignment}
+    return nb
+
+
+def write(path: Path, cells_or_nb, assignment: str | None = None) -> Path:
+    "Write a notebook (or a list of cells) atomically: a reader in another process never sees half a file."
+    nb = cells_or_nb if isinstance(cells_or_nb, dict) else new(cells_or_nb, assignment)
     path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, str(path))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    nbformat.write(nb, str(tmp))
+    os.replace(tmp, path)
     return path

@@ -108,3 +108,17 @@ def test_self_check_in_the_students_namespace(capsys):
     with pytest.raises(AssertionError, match="did not pass"):
         check("dist", assignment="tiny", user_ns=ns)
     assert "expected" in capsys.readouterr().out
+
+
+def test_self_check_reads_the_answer_cell_and_redraws_its_plot(capsys):
+    import matplotlib
+    matplotlib.use("Agg")
+    import torch
+    from autograders import check
+    plot = "import matplotlib.pyplot as plt\nx = torch.linspace(-2, 2, 41)\nplt.plot(x, x.clamp(min=0)); plt.show()"
+    ns = {"torch": torch, "In": ["", "import torch", plot, 'check("plot")']}
+    assert check("plot", assignment="tiny", user_ns=ns) == 1
+    ns["In"][2] = plot.replace("x.clamp(min=0)", "torch.sigmoid(x)")
+    with pytest.raises(AssertionError):
+        check("plot", assignment="tiny", user_ns=ns)
+    assert "plotted y values" in capsys.readouterr().out

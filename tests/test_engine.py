@@ -11,7 +11,7 @@ import torch
 import nbtools as nbt
 from autograders.engine import GradeConfig, grade_notebook
 from autograders.execute.session import Limits
-from tiny_assignment import A, notebook
+from tiny_assignment import A, FULL, notebook
 
 @pytest.fixture
 def source(tmp_path):
@@ -25,9 +25,6 @@ def grade(path, source, **limits):
 
 def scores(result):
     return {i.id: i.score for i in result.items}
-
-
-FULL = {"dist": 3.0, "total": 1.0, "plot": 1.0, "why": 0.0}
 
 
 def test_correct_notebook_scores_full(tmp_path, source):

@@ -1,0 +1,319 @@
+"""`autograde`: every collected submission through the grading engine, into autograded/ and the gradebook.
+
+For each submitted/<student>/<assignment>/<notebook>.ipynb:
+1. grade it with `autograders.engine.grade_notebook` (several at once with --jobs);
+2. write, as soon as it is graded, autograded/<student>/<assignment>/<notebook>.ipynb (the executed
+   notebook when the engine returns one, else the submission) with its locked cells restored and missing
+   grade cells put back from the gradebook (so formgrader can show every cell), the engine's JSON next to
+   it (`<notebook>.results.json`) and nbgrader's timestamp.txt;
+3. record the scores in the gradebook (see `gradebook.record_result`) with the rubric's suggestion for
+   every prose answer.
+A submission already graded from the same bytes is not graded again (resume) unless `force`; its results
+are still re-recorded, which is idempotent. A crash of the engine on one notebook becomes an `error`
+result for it; the others go on.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import nbformat
+
+from .course import Course, Submission, WorkflowError
+from .files import atomic_write_text, read_json, write_json
+from .gradebook import record_result
+
+MARKER = ".ch4grade.json"  # beside the autograded notebook: which submitted bytes it was graded from
+
+# grader(path, assignment, source notebook or None, student) -> (SubmissionResult.to_dict(), executed notebook text or None)
+Grader = Callable[[str, str], tuple]
+
+
+def engine_grader(path: str, assignment: str, source: str | None = None,
+                  student: str | None = None) -> tuple[dict, str | None]:
+    """The real engine, asked to write the executed notebook. Top-level so that worker processes can
+    pickle it. `source` is the instructor notebook (the course's source/ copy)."""
+    import tempfile
+
+    from autograders.engine import GradeConfig, grade_notebook
+
+    with tempfile.TemporaryDirectory(prefix="ch4grade-exec-") as tmp:
+        config = GradeConfig(executed_dir=tmp)
+        kwargs = {"source": source} if source else {}
+        result = grade_notebook(path, assignment=assignment, config=config, student=student, **kwargs)
+        executed = Path(tmp) / Path(path).name
+        text = executed.read_text(encoding="utf-8") if executed.is_file() else None
+    return result.to_dict(), text
+
+
+def _safe_grade(grader: Grader, path: str, assignment: str, source: str | None,
+                student: str) -> tuple[dict, str | None]:
+    try:
+        return grader(path, assignment, source, student)
+    except Exception as e:  # one broken submission must not stop the batch
+        return error_result(path, assignment, f"{type(e).__name__}: {e}", traceback.format_exc()), None
+
+
+def error_result(path: str, assignment: str, error: str, detail: str = "") -> dict:
+    return {"submission": str(path), "assignment": assignment, "status": "error", "error": error,
+            "items": [], "notes": [detail[-4000:]] if detail else [], "score": 0.0, "max_score": 0.0}
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@dataclass
+class Graded:
+    submission: Submission
+    result: dict
+    skipped: bool = False        # resumed: graded before from the same bytes
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AutogradeSummary:
+    graded: list[Graded] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def table(self) -> list[str]:
+        lines = [f"{'student':16s} {'assignment':24s} {'auto score':>12s}  status"]
+        for g in sorted(self.graded, key=lambda g: (g.submission.assignment, g.submission.student)):
+            r = g.result
+            auto_max = sum(i.get("max_score", 0) for i in r.get("items", []) if i.get("status") != "manual")
+            auto = sum(i.get("score", 0) for i in r.get("items", []) if i.get("status") != "manual")
+            status = r.get("status", "?") + (" (resumed)" if g.skipped else "")
+            if r.get("error"):
+                status += f": {r['error'][:60]}"
+            lines.append(f"{g.submission.student:16s} {g.submission.assignment:24s} {auto:>5g} / {auto_max:<5g}  {status}")
+        return lines
+
+
+def _already_graded(course: Course, sub: Submission) -> dict | None:
+    folder = course.autograded_dir(sub.student, sub.assignment)
+    marker, results = folder / MARKER, course.results_path(sub.student, sub.assignment, sub.notebook)
+    if not (marker.exists() and results.exists() and (folder / f"{sub.notebook}.ipynb").exists()):
+        return None
+    try:
+        if read_json(marker).get(sub.notebook) != sha256_file(sub.path):
+            return None
+        return read_json(results)
+    except (OSError, ValueError):
+        return None
+
+
+def _write_outputs(course: Course, sub: Submission, result: dict, executed: str | None) -> list[str]:
+    "autograded/<student>/<assignment>/: the notebook, the results JSON, timestamp.txt, the marker."
+    warnings = []
+    folder = course.autograded_dir(sub.student, sub.assignment)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json(course.results_path(sub.student, sub.assignment, sub.notebook), result)
+    text = executed if executed is not None else sub.path.read_text(encoding="utf-8")
+    try:
+        text = _restore_cells(course, sub, text)
+    except Exception as e:  # keep the notebook as it is rather than lose it
+        warnings.append(f"{sub.student}/{sub.assignment}: could not restore locked cells ({type(e).__name__}: {e})")
+    atomic_write_text(folder / f"{sub.notebook}.ipynb", text)
+    ts = sub.path.parent / "timestamp.txt"
+    if ts.exists():
+        shutil.copy2(ts, folder / "timestamp.txt")
+    marker = folder / MARKER
+    data = read_json(marker) if marker.exists() else {}
+    data[sub.notebook] = sha256_file(sub.path)
+    write_json(marker, data)
+    return warnings
+
+
+def _restore_cells(course: Course, sub: Submission, text: str) -> str:
+    "nbgrader's own sanitising for formgrader: locked cells from the gradebook, deleted grade cells re-added."
+    from nbgrader.preprocessors import DeduplicateIds, OverwriteCells
+
+    import logging
+
+    nb = nbformat.reads(text, as_version=4)
+    resources = {"nbgrader": {"notebook": sub.notebook, "assignment": sub.assignment,
+                              "student": sub.student, "db_url": course.db_url}}
+    log = logging.getLogger("traitlets")
+    level = log.level
+    log.setLevel(logging.ERROR)  # "checksum has changed" for every test cell: hidden tests put back, expected
+    try:
+        nb, resources = DeduplicateIds().preprocess(nb, resources)
+        nb, resources = OverwriteCells(add_missing_cells=True).preprocess(nb, resources)
+    finally:
+        log.setLevel(level)
+    return nbformat.writes(nb)
+
+
+def _suggestions(course: Course, sub: Submission, result: dict, warn: list[str]) -> dict:
+    "The rubric's suggestion for every prose item of the result (none when there is no rubric yet)."
+    manual = [i for i in result.get("items", []) if i.get("status") == "manual"]
+    if not manual:
+        return {}
+    try:
+        from autograders import rubric
+    except ImportError:
+        warn.append("autograders.rubric is not available: no suggestions for prose answers")
+        return {}
+    key = None
+    if hasattr(rubric, "load_key"):
+        try:
+            key = rubric.load_key(sub.assignment)
+        except FileNotFoundError:
+            warn.append(f"no answer key for {sub.assignment} in solutions/: its prose answers get no suggestion")
+            return {}
+    answers = _answer_texts(sub.path)
+    out = {}
+    for item in manual:
+        text = item.get("answer")
+        if text is None:
+            text = answers.get(item["id"], "")
+        try:
+            out[item["id"]] = rubric.suggest(item["id"], text, key) if key is not None else \
+                rubric.suggest(item["id"], text)
+        except Exception as e:  # an item missing from the answer key, a rubric bug: grade by hand
+            warn.append(f"{sub.student}/{sub.assignment}: no rubric suggestion for {item['id']} ({type(e).__name__}: {e})")
+    return out
+
+
+def _answer_texts(path: Path) -> dict[str, str]:
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:
+        return {}
+    return {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade_id")}
+
+
+def _batch_available() -> bool:
+    try:
+        import autograders.batch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _grade_with_batch(course: Course, todo: list[Submission], jobs: int, force: bool, progress: bool):
+    """The engine through `autograders.batch` (a worker process per notebook, hard time limits, resume):
+    per assignment, the submissions are staged as `.grading/<assignment>/submissions/<student>.ipynb`
+    so that results and executed notebooks get one name per student. Yields (submission, result, executed)."""
+    from autograders.batch import finished, grade_many
+    from autograders.engine import GradeConfig
+
+    groups: dict[str, list[Submission]] = {}
+    for sub in todo:
+        groups.setdefault(sub.assignment, []).append(sub)
+    for assignment, subs in groups.items():
+        work = course.root / ".grading" / assignment
+        executed_dir, results_dir = work / "executed", work / "results"
+        staged = []
+        for sub in subs:
+            p = work / "submissions" / f"{sub.student}.ipynb"
+            data = sub.path.read_bytes()
+            if not p.exists() or p.read_bytes() != data:
+                p.parent.mkdir(parents=True, exist_ok=True)
+                p.write_bytes(data)
+            stale = executed_dir / p.name
+            if stale.exists() and (force or finished(results_dir / f"{p.stem}.json", p) is None):
+                stale.unlink()
+            staged.append(p)
+        config = GradeConfig(executed_dir=str(executed_dir))
+        pairs = grade_many(staged, results_dir, assignment=assignment, config=config, jobs=jobs,
+                           resume=not force, progress=progress,
+                           students={p: s.student for p, s in zip(staged, subs)})
+        for sub, p, (_, result) in zip(subs, staged, pairs):
+            d = result.to_dict()
+            d["submission"] = str(sub.path)
+            executed = executed_dir / p.name
+            yield sub, d, executed.read_text(encoding="utf-8") if executed.is_file() else None
+
+
+def _grade_locally(todo: list[Submission], grader: Grader, jobs: int, source, finish, progress: bool) -> None:
+    "A given grader (tests, or no batch module): in this process, or in a process pool with --jobs."
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(todo), desc="autograde", unit="notebook", disable=not progress or not todo)
+    if jobs <= 1 or len(todo) <= 1:
+        for sub in todo:
+            bar.set_postfix_str(f"{sub.student}/{sub.assignment}")
+            finish(sub, *_safe_grade(grader, str(sub.path), sub.assignment, source(sub), sub.student))
+            bar.update()
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(_safe_grade, grader, str(s.path), s.assignment, source(s), s.student): s
+                       for s in todo}
+            for fut in as_completed(futures):
+                sub = futures[fut]
+                try:
+                    result, executed = fut.result()
+                except Exception as e:  # the worker process itself died
+                    result, executed = error_result(str(sub.path), sub.assignment, f"worker died: {e}"), None
+                finish(sub, result, executed)
+                bar.update()
+    bar.close()
+
+
+def autograde(course: Course, name: str | None = None, jobs: int = 1, force: bool = False,
+              student: str | None = None, grader: Grader | None = None, progress: bool = True) -> AutogradeSummary:
+    from tqdm.auto import tqdm
+
+    subs = course.submissions(name, student)
+    if not subs:
+        where = course.root / "submitted"
+        raise WorkflowError(f"no submissions{' for ' + name if name else ''} in {where}; run `ch4grade collect` first")
+    released = set(course.released())
+    missing = sorted({s.assignment for s in subs} - released)
+    if missing:
+        raise WorkflowError(f"not released (no gradebook entries): {', '.join(missing)}; run `ch4grade release` first")
+
+    summary = AutogradeSummary()
+    if grader is None and not _batch_available():
+        grader = engine_grader
+    todo: list[Submission] = []
+    for sub in subs:
+        previous = None if force else _already_graded(course, sub)
+        if previous is not None:
+            summary.graded.append(Graded(sub, previous, skipped=True))
+        else:
+            todo.append(sub)
+
+    def source(sub: Submission) -> str | None:
+        p = course.source_notebook(sub.assignment)
+        return str(p) if p.exists() else None
+
+    def finish(sub: Submission, result: dict, executed: str | None) -> None:
+        if not result.get("student"):
+            result["student"] = sub.student
+        g = Graded(sub, result)
+        g.warnings += _write_outputs(course, sub, result, executed)
+        summary.graded.append(g)
+
+    if grader is None and _batch_available():
+        for sub, result, executed in _grade_with_batch(course, todo, jobs, force, progress):
+            finish(sub, result, executed)
+    else:
+        _grade_locally(todo, grader or engine_grader, jobs, source, finish, progress)
+
+    # the gradebook: one writer (this process), every submission, resumed ones too (idempotent)
+    with course.gradebook() as gb:
+        for g in tqdm(summary.graded, desc="gradebook", unit="submission", disable=not progress):
+            sub = g.submission
+            ts = (sub.path.parent / "timestamp.txt")
+            timestamp = ts.read_text().strip() if ts.exists() else None
+            suggestions = _suggestions(course, sub, g.result, g.warnings)
+            try:
+                outcome = record_result(gb, sub.student, sub.assignment, sub.notebook, g.result,
+                                        suggestions, timestamp)
+                g.warnings += outcome.warnings
+            except Exception as e:
+                g.warnings.append(f"{sub.student}/{sub.assignment}: gradebook update failed: {type(e).__name__}: {e}")
+    for g in summary.graded:
+        for w in g.warnings:
+            if w not in summary.warnings:
+                summary.warnings.append(w)
+    return summary

@@ -1,0 +1,31 @@
+"""Arguments and error handling shared by the workflow commands."""
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+
+from ..course import DEFAULT_COURSE_DIR, Course, WorkflowError
+
+
+def add_course_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--course", default=DEFAULT_COURSE_DIR, metavar="DIR",
+                        help=f"the course folder (default: ./{DEFAULT_COURSE_DIR})")
+    parser.add_argument("--assignments", default=None, metavar="DIR",
+                        help="where the assignment source notebooks live (default: the project's assignments/)")
+
+
+def open_course(args, create: bool = True) -> Course:
+    return Course.open(args.course, getattr(args, "assignments", None), create=create)
+
+
+def friendly_errors(run):
+    "Print a WorkflowError as one line on stderr and exit 2, instead of a traceback."
+    @functools.wraps(run)
+    def wrapper(args) -> int:
+        try:
+            return run(args)
+        except WorkflowError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+    return wrapper

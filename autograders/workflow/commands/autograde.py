@@ -1,0 +1,31 @@
+"""`ch4grade autograde [NAME] [--jobs N]`: grade collected submissions into autograded/ and the gradebook."""
+from __future__ import annotations
+
+import sys
+
+from ..autograde import autograde
+from ._common import add_course_argument, friendly_errors, open_course
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("name", nargs="?", help="the assignment (default: every collected one)")
+    add_course_argument(parser)
+    parser.add_argument("--jobs", "-j", type=int, default=1, help="notebooks graded at once (default 1)")
+    parser.add_argument("--student", help="only this student's submissions")
+    parser.add_argument("--force", action="store_true", help="grade again even when already graded")
+
+
+@friendly_errors
+def run(args) -> int:
+    if args.jobs < 1:
+        print("error: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    course = open_course(args, create=False)
+    summary = autograde(course, args.name, jobs=args.jobs,
+                        force=args.force, student=args.student)
+    print("\n".join(summary.table()))
+    for w in summary.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    print(f"autograded: {course.root / 'autograded'}   gradebook: {course.db_path}")
+    print("manual grading: run `nbgrader formgrader` (or `jupyter server`) in the course folder")
+    return 0

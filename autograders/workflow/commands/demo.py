@@ -1,0 +1,30 @@
+"""`ch4grade demo [DIR]`: release -> submit -> collect -> autograde -> feedback -> report -> export."""
+from __future__ import annotations
+
+import time
+
+from ..demo import DEMO_ASSIGNMENTS, run_demo, where
+from ._common import friendly_errors
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("dir", nargs="?", default="demo_out", help="where the demo course goes (default: demo_out)")
+    parser.add_argument("--jobs", "-j", type=int, default=2, help="notebooks graded at once (default 2)")
+    parser.add_argument("--assignments", nargs="+", default=list(DEMO_ASSIGNMENTS), metavar="NAME",
+                        help=f"what the demo students hand in (default: {' '.join(DEMO_ASSIGNMENTS)})")
+    parser.add_argument("--mnist", metavar="DIR", help="the folder with the four MNIST .gz files "
+                        "(default: $CH4GRADE_MNIST_DIR, else ../shared/data/mnist beside the checkout)")
+    parser.add_argument("--no-data", action="store_true", help="skip preparing MNIST_SAMPLE (already there)")
+
+
+@friendly_errors
+def run(args) -> int:
+    t0 = time.monotonic()
+    res = run_demo(args.dir, tuple(args.assignments), jobs=max(1, args.jobs), prepare_data=not args.no_data,
+                   mnist_dir=args.mnist)
+    print()
+    print("\n".join(res.table))
+    print()
+    print("\n".join(where(res)))
+    print(f"\ndemo finished in {time.monotonic() - t0:.0f} s")
+    return 0

@@ -1,0 +1,1 @@
+"Hostile and broken submissions for the grading engine (see tests/test_hostile.py)."

@@ -1,0 +1,255 @@
+"""The corpus: each case builds one hostile or broken submission and says what grading must give.
+
+`Case.make(folder)` writes the file and returns its path; `scores` are the exact per-item scores
+(None: the file cannot be graded, so every item is `not_run` and the result has status `error`);
+`reason` is (where, text): the text must appear in that place of the result, so the reason is clear:
+`item:<id>` (its feedback), `cell:<id>` (the executed cell's status and detail), `notes`, or `error`.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import nbformat
+
+from . import tiny
+from .tiny import FULL, build, write
+
+# Unique markers so a test can find a process this corpus started (and only those).
+SLEEP_TOKEN = "987.654"        # `sleep 987.654`, started with start_new_session=True
+SLEEP_NOENV = "876.543"        # `sleep 876.543`, started with an empty environment (no kernel token)
+
+
+@dataclass
+class Case:
+    name: str
+    make: Callable[[Path], Path]
+    scores: dict | None
+    reason: tuple[str, str]
+    note: str = ""
+
+
+def _nb(answers=None, **kw) -> Callable[[Path], Path]:
+    return lambda folder, name=None: write(folder / f"{name}.ipynb", build(answers, **kw))
+
+
+def _edit(fn, answers=None) -> Callable[[Path, str], Path]:
+    "A submission built, then edited by `fn(nb)` (a list of cells to change in place)."
+    def make(folder, name):
+        nb = build(answers)
+        fn(nb)
+        return write(folder / f"{name}.ipynb", nb)
+    return make
+
+
+def _raw(content: bytes | str, suffix=".ipynb") -> Callable[[Path, str], Path]:
+    def make(folder, name):
+        path = folder / f"{name}{suffix}"
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+        return path
+    return make
+
+
+def _cell(nb, gid):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
+
+
+WRONG_DIST = "def mnist_distance(a, b): return ((a - b)**2).mean((-1, -2))"  # L2, not L1
+TOTAL = tiny.GOOD["total"]
+
+# ---- runaway code, crashes, memory ------------------------------------------------------------
+RUNAWAY = [
+    Case("infinite_loop", _nb({"total": "while True:\n    pass\n" + TOTAL}), {**FULL, "total": 0.0},
+         ("cell:total", "timeout")),
+    Case("memory_bomb_rss", _nb({"total": "x = torch.ones(700_000_000)\n" + TOTAL}), {**FULL, "total": 0.0},
+         ("cell:total", "memory")),
+    Case("memory_bomb_address_space", _nb({"total": "x = bytearray(64 * 2**30)\n" + TOTAL}),
+         {**FULL, "total": 0.0}, ("cell:total", "MemoryError")),
+    Case("os_exit", _nb({"total": "import os\nos._exit(1)\n" + TOTAL}), {**FULL, "total": 0.0},
+         ("notes", "stopped the kernel")),
+    Case("segfault_ctypes", _nb({"total": "import ctypes\nctypes.string_at(0)\n" + TOTAL}), {**FULL, "total": 0.0},
+         ("notes", "stopped the kernel")),
+    Case("sys_exit", _nb({"total": "import sys\nsys.exit()\n" + TOTAL}), {**FULL, "total": 0.0},
+         ("cell:total", "SystemExit")),
+    Case("raise_system_exit", _nb({"total": "raise SystemExit(0)\n" + TOTAL}), {**FULL, "total": 0.0},
+         ("cell:total", "SystemExit")),
+    Case("child_outlives_kernel", _nb({"total": "import subprocess\n"
+                                       f"p = subprocess.Popen(['sleep', '{SLEEP_TOKEN}'], start_new_session=True)\n"
+                                       + TOTAL}), FULL, ("cell:total", "ok")),
+    Case("child_without_token", _nb({"total": "import os, subprocess\n"
+                                     f"p = subprocess.Popen(['/bin/sh', '-c', 'sleep {SLEEP_NOENV} &'], env={{}},"
+                                     " start_new_session=True)\np.wait()\n" + TOTAL}), FULL, ("cell:total", "ok")),
+    Case("output_flood_100mb", _nb({"total": "import sys\nchunk = 'x' * 2**20\n"
+                                    "for _ in range(100):\n    sys.stdout.write(chunk)\n" + TOTAL}), FULL,
+         ("cell:total", "ok")),
+    Case("figure_flood", _nb({"plot": "import matplotlib.pyplot as plt\nfor i in range(1000):\n    plt.figure()\n"
+                              + tiny.GOOD["plot"].split("\n", 1)[1]}), FULL, ("cell:plot", "ok")),
+]
+
+# ---- fooling the checks -----------------------------------------------------------------------
+FOOL_PATCH = ("import torch, torch.testing\ntorch.allclose = lambda *a, **k: True\n"
+              "torch.testing.assert_close = lambda *a, **k: None\ntorch.equal = lambda *a, **k: True\n")
+FOOL_IMPORT = ("import builtins, types\n_real_import = builtins.__import__\n"
+               "def _fake_import(name, *a, **k):\n"
+               "    mod = _real_import(name, *a, **k)\n"
+               "    if name == 'torch':\n"
+               "        fake = types.ModuleType('torch'); fake.__dict__.update(mod.__dict__)\n"
+               "        fake.allclose = lambda *a, **k: True\n"
+               "        return fake\n"
+               "    return mod\n"
+               "builtins.__import__ = _fake_import\n")
+FOOL_MODULES = ("import sys, types\nfake = types.ModuleType('autograders')\n"
+                "fake.check = lambda *a, **k: print('All tests passed')\n"
+                "sys.modules['autograders'] = fake\nsys.modules['autograders.checks'] = fake\n"
+                "from autograders import check\ncheck('dist')\n")
+FOOL_PRINT = ("print('All tests passed')\nprint('✓ dist: 3/3')\n"
+              "print(json.dumps({'score': 5, 'max_score': 5, 'tests': [{'name': 'dist', 'score': 3}]}))\n"
+              "from IPython.display import display\n"
+              "display({'application/x-ch4grade+json': {'ok': True, 'value': '3.0', 'nonce': 'x', 'score': 3}}, raw=True)\n"
+              "display({'application/json': {'score': 5, 'status': 'passed'}}, raw=True)\n")
+FOOL_PROBE_IN_CALL = (
+    "def mnist_distance(a, b):\n"
+    "    import sys\n"
+    "    from IPython.display import display\n"
+    "    f, nonce = sys._getframe(), None\n"
+    "    while f is not None and nonce is None:\n"
+    "        nonce, f = f.f_locals.get('nonce'), f.f_back\n"
+    "    display({'application/x-ch4grade+json': {'ok': True, 'value': '\"passed\"', 'nonce': 'guessed'}}, raw=True)\n"
+    "    return torch.zeros(len(b) if b.dim() == 3 else 1)\n")
+# the kernel finds the worker's result path on its parent's command line and writes a forged result there
+FOOL_RESULT_FILE = (
+    "import os, json\nforged = []\n"
+    "args = open(f'/proc/{os.getppid()}/cmdline', 'rb').read().split(b'\\0')\n"
+    "for a in args:\n"
+    "    if a.endswith(b'.json'):\n"
+    "        p = a.decode()\n"
+    "        try:\n"
+    "            open(p, 'w').write(json.dumps({'submission': 'forged', 'score': 999, 'status': 'graded'}))\n"
+    "            forged.append(p)\n"
+    "        except OSError:\n"
+    "            pass\n"
+    "print('forged', forged)\n")
+BOOK_NUMBERS = "def mnist_distance(a, b): return torch.tensor([0.1114, 0.1586])   # the book's printed values\n"
+
+FOOLING = [
+    Case("patch_allclose_assert_close", _nb({"dist": FOOL_PATCH + WRONG_DIST}), {**FULL, "dist": 0.0},
+         ("item:dist", "expected")),
+    Case("patch_builtins_import", _nb({"dist": FOOL_IMPORT + WRONG_DIST}), {**FULL, "dist": 0.0},
+         ("item:dist", "expected")),
+    Case("replace_autograders_in_sys_modules", _nb({"dist": FOOL_MODULES + WRONG_DIST}), {**FULL, "dist": 0.0},
+         ("item:dist", "expected")),
+    Case("print_all_tests_passed_and_fake_payloads", _nb({"dist": "import json\n" + FOOL_PRINT + WRONG_DIST}),
+         {**FULL, "dist": 0.0}, ("item:dist", "expected")),
+    Case("fake_probe_payload_during_check", _nb({"dist": FOOL_PROBE_IN_CALL}), {**FULL, "dist": 0.0},
+         ("item:dist", "expected")),
+    Case("write_forged_result_file", _nb({"dist": FOOL_RESULT_FILE + WRONG_DIST}), {**FULL, "dist": 0.0},
+         ("item:dist", "expected")),
+    Case("hard_coded_book_numbers", _nb({"dist": BOOK_NUMBERS}), {**FULL, "dist": 0.0}, ("item:dist", "mnist_distance")),
+    Case("import_reference", _nb({"dist": "from reference.pixel_similarity import mnist_distance"}),
+         {**FULL, "dist": 0.0}, ("cell:dist", "cannot be imported while grading")),
+    Case("import_autograders", _nb({"dist": "import sys\nsys.path.insert(0, '.')\nfrom autograders.checks import get_assignment"
+                                    "\n" + WRONG_DIST}),
+         {**FULL, "dist": 0.0}, ("cell:dist", "cannot be imported while grading")),
+    Case("import_solutions", _nb({"dist": "import solutions\n" + WRONG_DIST}), {**FULL, "dist": 0.0},
+         ("cell:dist", "cannot be imported while grading")),
+]
+
+# ---- tampering with the notebook's structure --------------------------------------------------
+def _edit_locked(nb):
+    _cell(nb, "setup").source = "raise SystemExit('no torch for you')"
+
+
+def _delete_locked(nb):
+    nb.cells.remove(_cell(nb, "setup"))
+
+
+def _delete_answer(nb):
+    nb.cells.remove(_cell(nb, "total"))
+
+
+def _duplicate_answer(nb):
+    c = _cell(nb, "dist")
+    nb.cells.insert(nb.cells.index(c) + 1, copy.deepcopy(c))
+
+
+def _split_answer(nb):
+    c = _cell(nb, "dist")
+    second = copy.deepcopy(c)
+    c.source, second.source = "import torch", tiny.GOOD["dist"]
+    nb.cells.insert(nb.cells.index(c) + 1, second)
+
+
+def _rename_grade_id(nb):
+    _cell(nb, "total").metadata["nbgrader"]["grade_id"] = "total_v2"
+
+
+def _strip_metadata(nb):
+    del _cell(nb, "dist").metadata["nbgrader"]
+
+
+def _kernelspec(spec):
+    def edit(nb):
+        if spec is None:
+            nb.metadata.pop("kernelspec", None)
+        else:
+            nb.metadata["kernelspec"] = spec
+    return edit
+
+
+STRUCTURE = [
+    Case("locked_cell_edited", _edit(_edit_locked), FULL, ("notes", "was edited")),
+    Case("locked_cell_deleted", _edit(_delete_locked), FULL, ("notes", "was deleted")),
+    Case("answer_cell_deleted", _edit(_delete_answer), {**FULL, "total": 0.0}, ("item:total", "missing")),
+    Case("answer_cell_duplicated", _edit(_duplicate_answer), {**FULL, "dist": 0.0}, ("item:dist", "appears 2 times")),
+    Case("answer_cell_split", _edit(_split_answer), {**FULL, "dist": 0.0}, ("item:dist", "appears 2 times")),
+    Case("answer_cell_moved", _nb(order=["plot", "dist", "total"]), {**FULL, "plot": 0.0}, ("item:plot", "moved")),
+    Case("grade_id_changed", _edit(_rename_grade_id), {**FULL, "total": 0.0}, ("item:total", "missing")),
+    Case("grade_id_stripped", _edit(_strip_metadata), {**FULL, "dist": 0.0}, ("item:dist", "missing")),
+    Case("kernelspec_missing", _edit(_kernelspec(None)), FULL, ("cell:dist", "ok")),
+    Case("kernelspec_unknown", _edit(_kernelspec({"name": "evil-R", "display_name": "R", "language": "R"})), FULL,
+         ("cell:dist", "ok")),
+]
+
+# ---- files that are not (good) notebooks -----------------------------------------------------
+def _v3(folder, name):
+    "A real nbformat v3 notebook (worksheets) with the same cells: upgraded and graded normally."
+    v4 = build()
+    v3 = nbformat.v3.nbbase.new_notebook(metadata=dict(v4.metadata))
+    cells = []
+    for c in v4.cells:
+        if c.cell_type == "code":
+            cells.append(nbformat.v3.new_code_cell(input=c.source, metadata=dict(c.metadata)))
+        else:
+            cells.append(nbformat.v3.new_text_cell("markdown", source=c.source, metadata=dict(c.metadata)))
+    v3.worksheets = [nbformat.v3.new_worksheet(cells=cells)]
+    path = folder / f"{name}.ipynb"
+    path.write_text(nbformat.v3.writes_json(v3))
+    return path
+
+
+def _truncated(folder, name):
+    text = nbformat.writes(build())
+    return _raw(text[: len(text) // 2])(folder, name)
+
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+       b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+
+FILES = [
+    Case("nbformat_v3", _v3, FULL, ("cell:dist", "ok")),
+    Case("empty_file", _raw(b""), None, ("error", "empty")),
+    Case("malformed_json", _raw('{"cells": [{"cell_type": "code", '), None, ("error", "not valid notebook JSON")),
+    Case("truncated_notebook", _truncated, None, ("error", "not valid notebook JSON")),
+    Case("json_not_a_notebook", _raw('{"hello": "world"}'), None, ("error", "not a Jupyter notebook")),
+    Case("non_utf8_bytes", _raw(b'{"cells": [], "x": "\xff\xfe\xfa"}'), None, ("error", "not UTF-8")),
+    Case("png_named_ipynb", _raw(PNG), None, ("error", "not UTF-8")),
+    Case("python_file", _raw("def mnist_distance(a, b):\n    return (a - b).abs().mean((-1, -2))\n", ".py"), None,
+         ("error", "not valid notebook JSON")),
+]
+
+ALL = RUNAWAY + FOOLING + STRUCTURE + FILES
+BY_NAME = {c.name: c for c in ALL}
+assert len(BY_NAME) == len(ALL)
