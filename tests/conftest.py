@@ -36,3 +36,14 @@ def mnist_dir() -> Path:
 @pytest.fixture(scope="session")
 def sample_labels_csv() -> Path:
     return _require(SHARED_LABELS, "fastai MNIST_SAMPLE labels.csv")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """Train in-process on one thread. Small models on a shared 2-core machine (or beside a second pytest
+    worker) ran 10-20x slower on two OpenMP threads than on one; the figures do not change."""
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

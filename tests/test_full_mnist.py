@@ -10,16 +10,6 @@ from reference import full_mnist as fm
 from reference.rows import KEYS
 
 
-@pytest.fixture
-def one_thread():
-    """Train on one thread: on this shared 2-core machine, 2 threads ran the MLP 10-20x slower than 1 when
-    other processes were busy (OpenMP threads waiting on each other); restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_normalization_constants(mnist_dir):
     x, _ = fm.load_full("train")
     assert x.mean().item() == pytest.approx(fm.MEAN, abs=1e-4)
@@ -77,7 +67,7 @@ def _test_acc(learn):
 
 
 @pytest.mark.slow
-def test_softmax_linear_model(mnist_dir, one_thread):
+def test_softmax_linear_model(mnist_dir):
     learn = fm.train("linear", seed=42, device="cpu")
     acc = _test_acc(learn)
     assert 0.90 <= acc <= 0.94, acc  # about 0.92 is the classic figure for a linear softmax classifier
@@ -85,18 +75,18 @@ def test_softmax_linear_model(mnist_dir, one_thread):
 
 
 @pytest.mark.slow
-def test_mlp_reaches_98(mnist_dir, one_thread):
+def test_mlp_reaches_98(mnist_dir):
     learn = fm.train("mlp", seed=42, device="cpu")
     assert _test_acc(learn) >= 0.98
 
 
 @pytest.mark.slow
-def test_cnn_reaches_99(mnist_dir, one_thread):
+def test_cnn_reaches_99(mnist_dir):
     learn = fm.train("cnn", seed=42, device="cpu")
     assert _test_acc(learn) >= 0.99
 
 
-def test_reproduce_rows_shape(mnist_dir, one_thread, monkeypatch):
+def test_reproduce_rows_shape(mnist_dir, monkeypatch):
     "The rows `ch4grade reproduce` prints: the right keys, and the non-training figures pass (training is too slow here)."
     monkeypatch.setitem(fm.CONFIGS, "linear", {**fm.CONFIGS["linear"], "epochs": 1})
     monkeypatch.setitem(fm.CONFIGS, "mlp", {**fm.CONFIGS["mlp"], "epochs": 1})

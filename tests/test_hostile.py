@@ -132,8 +132,7 @@ def test_case(corpus, case):
         assert r.timings["execute_s"] < lim.budget + MARGIN_S
 
 
-def test_batch_wall_time_and_results_stay_small(corpus):
-    assert corpus["wall"] < 420
+def test_results_stay_small(corpus):
     for name, (path, r) in corpus["pairs"].items():
         assert path.stat().st_size < 100_000, name                  # 100 MB of output: the result stays small
 

@@ -13,17 +13,6 @@ from reference.learner import (CancelBatchException, CancelEpochException, Cance
                                DeviceCB, Learner, OneCycle, Recorder, SGD, TensorLoader)
 
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: on this shared 2-core machine, 2 threads ran 10-20x slower than 1 when other processes
-    were busy (OpenMP threads waiting on each other); restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 # The book's loss and metric, local so these tests do not depend on reference/linear.py.
 def mnist_loss(predictions, targets):
     predictions = predictions.sigmoid()

@@ -12,15 +12,6 @@ from reference.linear import (BasicOptim, batch_accuracy, calc_grad, init_params
 from reference.device import set_seed
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    # tiny CPU kernels on a shared 2-core machine: one thread avoids OpenMP oversubscription
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def xy(mnist_dir):
     return load_xy("cpu")

@@ -6,15 +6,6 @@ from reference.data import sample_stack
 from reference.resnet import BAND, folder_dls, tensor_dls, train_resnet18
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    # tiny CPU kernels on a shared 2-core machine: one thread avoids OpenMP oversubscription
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _class_sums(dl):
     sums, counts = torch.zeros(2), torch.zeros(2)
     for xb, yb in dl:

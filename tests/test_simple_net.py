@@ -7,15 +7,6 @@ from reference.device import set_seed
 from reference.simple_net import BAND, init_simple_net, learner_simple_net, sequential_net, simple_net
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    # tiny CPU kernels on a shared 2-core machine: one thread avoids OpenMP oversubscription
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _copied_params(net):
     lin1, _, lin2 = net
     return [t.detach().clone().requires_grad_() for t in (lin1.weight.T, lin1.bias, lin2.weight.T, lin2.bias)]
