@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import random
+import secrets
 import shutil
 import socket
 import sys
 import tempfile
 import time
 import traceback
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +47,8 @@ class GradeConfig:
     max_restarts: int = 2            # kernel restarts after a crash (cells before it are replayed)
     run_hidden: bool = True
     executed_dir: str | None = None  # where to write the executed notebook (None: nowhere)
+    check_seed: int | None = None    # seeds the inputs checks draw; None: a fresh random one per grading,
+                                     # recorded in the result (pass it back to reproduce a grading exactly)
 
 
 def _sha256(path: Path) -> str | None:
@@ -67,6 +72,14 @@ def infer_assignment(nb) -> str | None:
     return best
 
 
+def seed_checks(seed: int, item_id: str, name: str) -> None:
+    "Seed the grader's random generators for one check: the same seed, item and check draw the same inputs."
+    n = zlib.crc32(f"{seed}:{item_id}:{name}".encode())
+    random.seed(n)
+    np.random.seed(n)
+    torch.manual_seed(n)
+
+
 def environment(config: GradeConfig, session: KernelSession | None = None) -> dict:
     import torch
     env = {"python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
@@ -78,6 +91,7 @@ def environment(config: GradeConfig, session: KernelSession | None = None) -> di
         pass
     cuda = torch.cuda.is_available() and config.device != "cpu"
     env["device"] = f"cuda ({torch.cuda.get_device_name(0)})" if cuda else "cpu"
+    env["check_seed"] = config.check_seed
     if session is not None:
         env["isolation"] = session.isolation
         env["peak_memory_mb"] = round(session.peak_rss_mb)
@@ -207,6 +221,8 @@ class Grader:
     # ---- phases ---------------------------------------------------------------------------
     def grade(self) -> SubmissionResult:
         r = self.result
+        if self.config.check_seed is None:
+            self.config = GradeConfig(**{**self.config.__dict__, "check_seed": secrets.randbits(31)})
         r.notes.extend(self.plan.notes)
         timings = {}
         t = time.monotonic()
@@ -345,6 +361,7 @@ class Grader:
                                None if expected is None else str(expected)[:500],
                                None if got is None else str(got)[:500], hidden, round(time.monotonic() - t, 3))
 
+        seed_checks(self.config.check_seed, check.item_id, check.name)
         try:
             value = check.fn(ns)
         except MissingName as e:

@@ -14,6 +14,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
 SHARED_LABELS = ROOT.parent / "shared" / "data" / "mnist_sample_labels.csv"
 
+# Tests run two at a time (pytest-xdist) on two cores: every process, grading kernels included, gets one
+# OpenMP thread, else the threads oversubscribe the cores and small models train 10-20x slower.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
 if not os.environ.get("CH4GRADE_MNIST_DIR") and SHARED_MNIST.is_dir():
     os.environ["CH4GRADE_MNIST_DIR"] = str(SHARED_MNIST)
 

@@ -97,7 +97,12 @@ def test_pytest_plugin_one_test_per_check(course):
     assert "values differ" in proc.stdout
 
 
-def test_self_check_in_the_students_namespace(capsys):
+@pytest.fixture
+def tiny_registered(monkeypatch):
+    monkeypatch.setenv("CH4GRADE_EXTRA_CHECKS", "tiny_assignment")
+
+
+def test_self_check_in_the_students_namespace(capsys, tiny_registered):
     from autograders import check
     import torch
     ns = {"torch": torch, "mnist_distance": lambda a, b: (a - b).abs().mean((-1, -2))}
@@ -110,7 +115,7 @@ def test_self_check_in_the_students_namespace(capsys):
     assert "expected" in capsys.readouterr().out
 
 
-def test_self_check_reads_the_answer_cell_and_redraws_its_plot(capsys):
+def test_self_check_reads_the_answer_cell_and_redraws_its_plot(capsys, tiny_registered):
     import matplotlib
     matplotlib.use("Agg")
     import torch

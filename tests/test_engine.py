@@ -139,3 +139,14 @@ def test_result_json_round_trip(tmp_path, source):
     r = grade(notebook(tmp_path), source)
     back = SubmissionResult.load(r.save(tmp_path / "r.json"))
     assert back.to_dict() == r.to_dict()
+
+
+def test_check_inputs_are_fresh_per_grading_and_reproducible_by_seed(tmp_path, source):
+    wrong = notebook(tmp_path, {"dist": "def mnist_distance(a, b): return (a - b).pow(2).mean((-1, -2))"})
+    first, second = grade(wrong, source), grade(wrong, source)
+    seed = first.environment["check_seed"]
+    assert isinstance(seed, int) and seed != second.environment["check_seed"]
+    assert first.item("dist").feedback != second.item("dist").feedback     # other random inputs
+    again = grade_notebook(wrong, A, GradeConfig(limits=Limits(cell_timeout=30, budget=120), check_seed=seed),
+                           source=source)
+    assert again.item("dist").feedback == first.item("dist").feedback

@@ -261,6 +261,8 @@ def graded(course, tmp_path, monkeypatch):
     rubric.suggest = lambda item_id, text: {"score": 0.5, "max_score": 1, "matched": ["gradient"],
                                             "missed": ["stochastic"], "misconceptions": [], "note": "short"}
     monkeypatch.setitem(sys.modules, "autograders.rubric", rubric)
+    import autograders   # once the real module was imported, `from autograders import rubric` reads this
+    monkeypatch.setattr(autograders, "rubric", rubric, raising=False)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     nbformat.write(student_nb(course, "return 2 * x", "Gradient steps on mini-batches."),
@@ -302,6 +304,7 @@ def test_gradebook_round_trip_auto_and_manual_scores(graded, tmp_path):
             summary_rows["bob"]["total"], summary_rows["bob"]["max_score"]) == ("1.0", "0.75", "1.75", "3.0")
     gs = json.loads((course.exports_dir / "gradescope" / "bob" / NAME / "results.json").read_text())
     assert gs["score"] == 1.75 and [t["score"] for t in gs["tests"]] == [1.0, 0.75]
+    assert gs["execution_time"] > 0 and {t["visibility"] for t in gs["tests"]} == {"visible"}
     # re-running autograde resumes (no regrading) and never overwrites the manual score
     again = autograde(course, NAME, grader=fixture_grader, progress=False)
     assert all(g.skipped for g in again.graded)

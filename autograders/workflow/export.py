@@ -55,12 +55,13 @@ def gradescope_json(g: SubmissionGrades, result: dict | None) -> dict:
             status = "passed" if cell.score >= cell.max_score - 1e-9 else "failed"
         tests.append({"score": round(cell.score, 6), "max_score": cell.max_score, "status": status,
                       "name": cell.item + (" (written answer)" if cell.kind == "manual" else ""),
-                      "number": str(n), "output": item_text(item, cell), "visibility": "visible"})
+                      "number": str(n), "output": item_text(item, cell),
+                      "visibility": "after_published" if (item or {}).get("visibility") == "hidden" else "visible"})
     out = {"score": round(g.score, 6), "tests": tests, "visibility": "visible", "stdout_visibility": "hidden"}
     if result and result.get("status") == "error" and result.get("error"):
         out["output"] = "The grader could not run the whole notebook: " + result["error"].splitlines()[0][:300]
-    if result and result.get("timings", {}).get("total") is not None:
-        out["execution_time"] = result["timings"]["total"]
+    if result and result.get("timings", {}).get("total_s") is not None:
+        out["execution_time"] = result["timings"]["total_s"]
     return out
 
 
