@@ -13,52 +13,19 @@ import json
 import os
 import signal
 import sys
-import time
 
 from .engine import GradeConfig, grade_notebook
+from .execute import processes
 from .execute.session import Limits
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 
 
-def _descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    found, stack = [], [root]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
-
-
 def kill_descendants() -> None:
     """Kill every process left below this worker. As a child subreaper the worker inherits the kernel's
     orphans, even those that cleared their environment (no kernel token) and started a new session."""
-    for _ in range(5):
-        pids = _descendants(os.getpid())
-        if not pids:
-            return
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        time.sleep(0.05)
-        try:
-            while os.waitpid(-1, os.WNOHANG)[0]:
-                pass
-        except ChildProcessError:
-            pass
+    processes.kill_until_gone(lambda: processes.descendants(os.getpid()))
 
 
 def config_from_json(text: str | None) -> GradeConfig:

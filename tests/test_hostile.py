@@ -21,6 +21,7 @@ import nbformat
 import pytest
 
 from autograders.batch import grade_many
+from autograders.execute.processes import matching as processes
 from autograders.engine import GradeConfig, grade_notebook
 from autograders.execute.session import TOKEN_ENV, Limits
 from autograders.results import SubmissionResult
@@ -52,19 +53,6 @@ def env_vars():
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
-
-
-def processes(needle: bytes, where="environ") -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) != os.getpid():
-            try:
-                with open(f"/proc/{entry}/{where}", "rb") as f:
-                    if needle in f.read():
-                        found.append(int(entry))
-            except OSError:
-                continue
-    return found
 
 
 def our_kernels() -> list[int]:

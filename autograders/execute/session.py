@@ -11,7 +11,6 @@ import json
 import os
 import queue
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -22,6 +21,8 @@ from pathlib import Path
 
 from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager
+
+from . import processes
 
 TOKEN_ENV = "CH4GRADE_KERNEL_TOKEN"
 VIRTUAL_HEADROOM_MB = 8192
@@ -139,29 +140,10 @@ class KernelSession:
     # ---- processes --------------------------------------------------------------------------
     def pids(self) -> list[int]:
         "Every live process carrying this session's token (the kernel and all it started)."
-        mine, needle = [], f"{TOKEN_ENV}={self.token}".encode()
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit() or int(entry) == os.getpid():
-                continue
-            try:
-                with open(f"/proc/{entry}/environ", "rb") as f:
-                    if needle in f.read():
-                        mine.append(int(entry))
-            except OSError:
-                continue
-        return mine
+        return processes.matching(f"{TOKEN_ENV}={self.token}".encode())
 
     def kill_all(self) -> None:
-        for _ in range(3):
-            pids = self.pids()
-            if not pids:
-                return
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            time.sleep(0.05)
+        processes.kill_until_gone(self.pids)
 
     def rss_mb(self) -> float:
         total = 0

@@ -1,0 +1,61 @@
+"""Finding and killing processes through /proc (Linux): by a marker in their environment or by ancestry."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from typing import Callable
+
+
+def matching(needle: bytes, where: str = "environ") -> list[int]:
+    "Live processes (other than this one) whose /proc/<pid>/<where> contains `needle`."
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/{where}", "rb") as f:
+                if needle in f.read():
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def descendants(root: int) -> list[int]:
+    "Every process below `root` in the process tree."
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def kill_until_gone(find: Callable[[], list[int]], rounds: int = 5) -> None:
+    "SIGKILL whatever `find()` returns, again until it returns nothing (reaping our own dead children)."
+    for _ in range(rounds):
+        pids = find()
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.05)
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            pass
