@@ -24,11 +24,12 @@ _WORK = Path(tempfile.mkdtemp(prefix="ch4grade-labs-"))
 
 
 @lru_cache(maxsize=None)
-def fastai_home() -> str:
+def fastai_home(names: tuple[str, ...] = ("mnist_sample",)) -> str:
+    "A FASTAI_HOME where `untar_data` finds the fastai datasets `names` offline (prepared once)."
     from reference.data.layouts import prepare_fastai_data
     home = os.environ.get("FASTAI_HOME") or str(
         Path(os.environ.get("CH4GRADE_CACHE", "~/.cache/ch4grade")).expanduser() / "fastai_home")
-    prepare_fastai_data(("mnist_sample",), fastai_home=home, progress=False)
+    prepare_fastai_data(names, fastai_home=home, progress=False)
     return home
 
 

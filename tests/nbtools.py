@@ -52,3 +52,36 @@ def write(path: Path, cells_or_nb, assignment: str | None = None) -> Path:
     nbformat.write(nb, str(tmp))
     os.replace(tmp, path)
     return path
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def assert_follows_conventions(nb, spec) -> None:
+    """An assignment's source notebook against its checks module, per ARCHITECTURE.md: its metadata, unique
+    grade_ids with schema 3, every autograded answer (solution markers) followed by its `<id>_check` test cell
+    (locked, the module's points, `check(id)` public and hidden), and the prose answers' points."""
+    assert nb.metadata["ch4grade"]["assignment"] == spec.name
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    metas = [nbgrader_meta(c) for c in nb.cells if nbgrader_meta(c)]
+    assert all(m.get("schema_version") == 3 for m in metas)
+    ids = [m["grade_id"] for m in metas]
+    assert len(ids) == len(set(ids)), f"duplicate grade_ids: {sorted(i for i in ids if ids.count(i) > 1)}"
+    auto = {}
+    for i, cell in enumerate(nb.cells):
+        m = nbgrader_meta(cell)
+        if cell.cell_type != "code" or not m.get("solution") or m.get("grade"):
+            continue
+        gid = m["grade_id"]
+        assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source, gid
+        test = nb.cells[i + 1]
+        tm = nbgrader_meta(test)
+        assert tm.get("grade_id") == f"{gid}_check" and tm["grade"] and tm["locked"] and not tm["solution"], gid
+        assert f'check("{gid}")' in test.source and f'check("{gid}", hidden=True)' in test.source, gid
+        assert "### BEGIN HIDDEN TESTS" in test.source, gid
+        auto[gid] = tm["points"]
+    assert auto == {i.id: i.points for i in spec.auto_items}
+    prose = {nbgrader_meta(c)["grade_id"]: nbgrader_meta(c)["points"] for c in nb.cells
+             if c.cell_type == "markdown" and nbgrader_meta(c).get("grade") and nbgrader_meta(c).get("solution")}
+    assert prose == {i.id: i.points for i in spec.manual_items}

@@ -12,6 +12,7 @@ import pytest
 from autograders.checks import get_assignment
 from autograders.paths import source_notebook
 from labtools import LABS, describe, graded_source, grade, released
+from nbtools import assert_follows_conventions
 
 TEST_CELL = re.compile(r'^# Check your answer.*\nfrom autograders import check\ncheck\("(?P<id>\w+)"\)\n'
                        r'### BEGIN HIDDEN TESTS\ncheck\("(?P=id)", hidden=True\)\n### END HIDDEN TESTS$', re.S)
@@ -31,7 +32,6 @@ def test_notebook_metadata(lab):
     name, nb, spec = lab
     nbformat.validate(nb)
     assert nb.metadata["ch4grade"] == {"assignment": name}
-    assert nb.metadata["kernelspec"]["name"] == "python3"
     assert spec.name == name
 
 
@@ -47,27 +47,19 @@ def test_grade_ids_are_unique_and_every_instructor_cell_is_locked_or_free(lab):
 
 
 def test_items_match_the_checks_module(lab):
-    "Every autograded item: an answer cell followed by its test cell, whose points equal the module's."
+    "The shared conventions, plus: exact test-cell metadata and text, and a public check for every item."
     _, nb, spec = lab
-    cells = nb.cells
-    answers = {}
-    for i, c in enumerate(cells):
+    assert_follows_conventions(nb, spec)
+    for i, c in enumerate(nb.cells):
         md = _nbg(c)
         if c.cell_type == "code" and md.get("solution") and not md.get("grade"):
             gid = md["grade_id"]
-            assert "### BEGIN SOLUTION" in c.source and "### END SOLUTION" in c.source, gid
-            test = cells[i + 1]
+            test = nb.cells[i + 1]
             tmd = _nbg(test)
             assert tmd == {"grade": True, "solution": False, "locked": True, "points": tmd["points"],
                            "grade_id": f"{gid}_check", "schema_version": 3}, gid
             m = TEST_CELL.match(test.source)
             assert m and m["id"] == gid, test.source
-            answers[gid] = tmd["points"]
-    auto = {i.id: i.points for i in spec.auto_items}
-    assert answers == auto
-    prose = {_nbg(c)["grade_id"]: _nbg(c)["points"] for c in cells
-             if c.cell_type == "markdown" and _nbg(c).get("grade") and _nbg(c).get("solution")}
-    assert prose == {i.id: i.points for i in spec.manual_items}
     # every item has a public check (the test cell runs something for the student) and a hidden one somewhere
     for item in spec.auto_items:
         assert any(not c.hidden for c in item.checks), item.id

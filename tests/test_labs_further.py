@@ -1,27 +1,25 @@
 """The Further Research labs `ch04_learner` and `ch04_full_mnist`: notebook structure, and grading for real.
 
 Slow tests grade each notebook once per session (module fixtures) in the isolated kernel: the source
-notebooks score full marks, released copies (solutions and hidden tests stripped with nbgrader 0.9's own
-preprocessors, as `generate_assignment` does) score 0 without a grader error, and wrong-but-plausible
+notebooks score full marks, released copies (made by the course workflow's release, i.e. nbgrader's
+`generate_assignment`) score 0 without a grader error, and wrong-but-plausible
 variants (one answer cell edited) lose exactly the items, or checks, they should.
 """
 from __future__ import annotations
 
 import copy
-import os
+import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 
+import labtools
 from autograders.checks import get_assignment
+from autograders.paths import source_notebook
+from nbtools import assert_follows_conventions
 
-ROOT = Path(__file__).resolve().parents[1]
 LABS = ("ch04_learner", "ch04_full_mnist")
-
-
-def source_path(name: str) -> Path:
-    return ROOT / "assignments" / name / f"{name}.ipynb"
 
 
 def _nbg(cell) -> dict:
@@ -33,31 +31,10 @@ def _nbg(cell) -> dict:
 
 @pytest.mark.parametrize("name", LABS)
 def test_structure_matches_the_checks_module(name):
-    nb = nbformat.read(str(source_path(name)), as_version=4)
-    spec = get_assignment(name)
-    assert nb.metadata["ch4grade"]["assignment"] == name
-    assert nb.metadata["kernelspec"]["name"] == "python3"
-    ids = [_nbg(c)["grade_id"] for c in nb.cells if _nbg(c).get("grade_id")]
-    assert len(ids) == len(set(ids)), f"duplicate grade_ids: {sorted(i for i in ids if ids.count(i) > 1)}"
-    cells = nb.cells
-    answers = {}
-    for i, c in enumerate(cells):
-        m = _nbg(c)
-        if c.cell_type == "code" and m.get("solution") and not m.get("grade"):
-            gid = m["grade_id"]
-            answers[gid] = c
-            assert "### BEGIN SOLUTION" in c.source and "### END SOLUTION" in c.source, gid
-            test = cells[i + 1]
-            tm = _nbg(test)
-            assert tm.get("grade") and tm.get("locked") and tm["grade_id"] == f"{gid}_check", gid
-            assert tm["points"] == spec.items[gid].points, f"{gid}: test cell {tm['points']} != module {spec.items[gid].points}"
-            assert f'check("{gid}")' in test.source and f'check("{gid}", hidden=True)' in test.source
-            assert "### BEGIN HIDDEN TESTS" in test.source
-    assert set(answers) == {i.id for i in spec.auto_items}
-    prose = {_nbg(c)["grade_id"]: _nbg(c)["points"] for c in cells
-             if c.cell_type == "markdown" and _nbg(c).get("grade") and _nbg(c).get("solution")}
-    assert prose == {i.id: i.points for i in spec.manual_items}
-    for c in cells:  # everything else the instructor wrote is locked
+    "The shared conventions, plus: everything else the instructor wrote is locked, with a grade_id."
+    nb = nbformat.read(str(source_notebook(name)), as_version=4)
+    assert_follows_conventions(nb, get_assignment(name))
+    for c in nb.cells:
         m = _nbg(c)
         if not m.get("solution") and not m.get("grade"):
             assert m.get("locked") and m.get("grade_id"), c.source[:60]
@@ -74,12 +51,9 @@ def test_every_item_has_public_and_hidden_checks(name):
 # Grading for real (slow): each notebook graded once per session
 
 @pytest.fixture(scope="session")
-def fastai_home(tmp_path_factory, mnist_dir):
+def fastai_home(mnist_dir):
     "A FASTAI_HOME where `untar_data(URLs.MNIST_SAMPLE)` and `untar_data(URLs.MNIST)` work offline."
-    from reference.data.layouts import prepare_fastai_data
-    home = os.environ.get("FASTAI_HOME") or str(tmp_path_factory.mktemp("fastai_home"))
-    prepare_fastai_data(fastai_home=home, progress=False)
-    return home
+    return labtools.fastai_home(("mnist_sample", "mnist_png"))
 
 
 def _grade(path: Path, name: str, fastai_home: str):
@@ -91,21 +65,15 @@ def _grade(path: Path, name: str, fastai_home: str):
 
 
 def release_copy(name: str, dest: Path) -> Path:
-    """The student's version: nbgrader 0.9's ClearSolutions, ClearHiddenTests and ClearOutput, the preprocessors
-    generate_assignment runs (used directly so this test does not need a course folder)."""
-    from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions
-    nb = nbformat.read(str(source_path(name)), as_version=4)
-    resources = {}
-    for pre in (ClearSolutions(), ClearHiddenTests(), ClearOutput()):
-        nb, resources = pre.preprocess(nb, resources)
+    "The student's version, made by the course workflow's release (nbgrader generate_assignment), copied to `dest`."
     dest.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, str(dest))
+    shutil.copyfile(labtools.released(name), dest)
     return dest
 
 
 def variant(name: str, dest: Path, **answers: str) -> Path:
     "A copy of the source notebook with answer cells replaced (grade_id -> new source)."
-    nb = nbformat.read(str(source_path(name)), as_version=4)
+    nb = nbformat.read(str(source_notebook(name)), as_version=4)
     nb = copy.deepcopy(nb)
     done = set()
     for c in nb.cells:
@@ -121,7 +89,7 @@ def variant(name: str, dest: Path, **answers: str) -> Path:
 
 
 def answer_source(name: str, gid: str) -> str:
-    nb = nbformat.read(str(source_path(name)), as_version=4)
+    nb = nbformat.read(str(source_notebook(name)), as_version=4)
     return next(c.source for c in nb.cells if _nbg(c).get("grade_id") == gid)
 
 
@@ -161,7 +129,7 @@ def graded_learner(tmp_path_factory, fastai_home):
     name = "ch04_learner"
     learner_src = answer_source(name, "learner")
     subs = {
-        "source": source_path(name),
+        "source": source_notebook(name),
         "released": release_copy(name, d / "released.ipynb"),
         "no_step": variant(name, d / "no_step.ipynb", learner=learner_src.replace("        self.opt.step()\n", "")),
         "no_zero_grad": variant(name, d / "no_zero_grad.ipynb",
@@ -236,7 +204,7 @@ def graded_full(tmp_path_factory, fastai_home):
     name = "ch04_full_mnist"
     src = answer_source(name, "train_linear")
     subs = {
-        "source": source_path(name),
+        "source": source_notebook(name),
         "released": release_copy(name, d / "released.ipynb"),
         "accuracy_loss": variant(name, d / "accuracy_loss.ipynb", train_linear=src.replace(
             "loss = cross_entropy(xb@weights + bias, yb)",
