@@ -14,7 +14,6 @@ import random
 import secrets
 import shutil
 import socket
-import sys
 import tempfile
 import time
 import traceback

@@ -6,9 +6,7 @@ import time
 
 import nbformat
 import pytest
-import torch
 
-import nbtools as nbt
 from autograders.engine import GradeConfig, grade_notebook
 from autograders.execute.session import Limits
 from tiny_assignment import A, FULL, notebook

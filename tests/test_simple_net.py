@@ -1,5 +1,4 @@
 "simple_net: the hand-written network equals nn.Sequential, its gradients equal autograd's, and the band."
-import pytest
 import torch
 import torch.nn.functional as F
 

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from .expect import expect_close, expect_equal, expect_true
-from .spec import Assignment, CheckFailed
+from .spec import Assignment
 
 ASSIGNMENT = Assignment("ch04_full_mnist", title="All ten digits (chapter 4, Further Research 2)")
 A = ASSIGNMENT

@@ -26,7 +26,7 @@ from functools import lru_cache
 import torch
 
 from .expect import expect_close, expect_equal, expect_true
-from .spec import Assignment, CheckFailed
+from .spec import Assignment
 
 ASSIGNMENT = Assignment("ch04_sgd", title="Stochastic gradient descent from scratch (chapter 4)")
 A = ASSIGNMENT

@@ -15,7 +15,6 @@ result for it; the others go on.
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed

@@ -8,7 +8,7 @@ Prose items not graded by hand yet are left out of the difficulty figures (they 
 from __future__ import annotations
 
 import statistics
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
