@@ -1,8 +1,12 @@
 """Grade many notebooks: in parallel, each in its own worker process, resumable, never losing a result.
 
-Each submission's result is written (atomically) as soon as it is done; a re-run skips submissions
-whose result exists for the same notebook bytes. A worker that crashes or overruns its hard time limit
-still leaves a result: status `error`, every item `not_run`, with the reason.
+Results only the grader writes: each worker hands its result back over a pipe (never a file a kernel could
+reach), and this process alone writes the result files, atomically, as soon as each is done. A worker
+that crashes, is killed or overruns its hard time limit yields an `error` result (a grader failure,
+every item `not_run`, with the reason), whatever is on disk. A result that cannot be written is that
+submission's error, never the batch's. A re-run skips a submission only when the resume index
+(`.ch4grade-index.json`, written by this process) vouches for its result file: the same notebook bytes,
+the same result bytes and the same grading settings.
 """
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict
@@ -18,9 +23,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .engine import GradeConfig, _not_run, environment
 from .checks import get_assignment
+from .engine import GradeConfig, _not_run, environment
 from .results import SubmissionResult, write_atomic
+
+INDEX = ".ch4grade-index.json"
+MAX_RESULT_BYTES = 256 * 2**20
+# `python -c` keeps the current folder out of sys.path (`-P` needs Python 3.11)
+WORKER = "import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; " \
+         "from autograders.worker import main; sys.exit(main())"
 
 
 def result_path(out_dir: Path, notebook: Path, taken: set[str]) -> Path:
@@ -39,21 +50,59 @@ def _sha256(path: Path) -> str | None:
         return None
 
 
-def finished(path: Path, notebook: Path) -> SubmissionResult | None:
-    "The saved result for `notebook` if it is complete and for the same bytes."
-    try:
-        r = SubmissionResult.load(path)
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
-    if r.notebook_sha256 != _sha256(notebook) or r.grader_failure:
-        return None
-    return r
+def fingerprint(config: GradeConfig, assignment: str | None) -> str:
+    "What must match for a saved result to stand for a new grading of the same bytes."
+    d = {"assignment": assignment, "run_hidden": config.run_hidden, "seed": config.seed,
+         "device": config.device, "isolation": config.isolation}
+    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+
+class ResumeIndex:
+    "Which result files this batch wrote, for which notebook bytes and settings (one writer: this process)."
+
+    def __init__(self, out_dir: Path):
+        self.path = out_dir / INDEX
+        self.lock = threading.Lock()
+        try:
+            data = json.loads(self.path.read_text())
+            self.entries = data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            self.entries = {}
+
+    def vouches(self, result_file: Path, notebook: Path, print_: str) -> SubmissionResult | None:
+        "The saved result for `notebook` when the index vouches for it (same bytes, same settings)."
+        e = self.entries.get(result_file.name)
+        if not isinstance(e, dict) or e.get("fingerprint") != print_:
+            return None
+        try:
+            data = result_file.read_bytes()
+        except OSError:
+            return None
+        if hashlib.sha256(data).hexdigest() != e.get("result_sha256") or e.get("notebook_sha256") != _sha256(notebook):
+            return None
+        try:
+            r = SubmissionResult.from_dict(json.loads(data))
+        except (ValueError, TypeError, KeyError):
+            return None
+        return None if r.grader_failure else r
+
+    def record(self, result_file: Path, text: str, r: SubmissionResult, print_: str) -> None:
+        with self.lock:
+            self.entries[result_file.name] = {"notebook_sha256": r.notebook_sha256, "fingerprint": print_,
+                                              "result_sha256": hashlib.sha256(text.encode()).hexdigest()}
+            write_atomic(self.path, json.dumps(self.entries, indent=1, sort_keys=True))
+
+
+def finished(path: Path, notebook: Path, config: GradeConfig | None = None,
+             assignment: str | None = None) -> SubmissionResult | None:
+    "The saved result at `path` for `notebook` if the resume index in its folder vouches for it."
+    return ResumeIndex(path.parent).vouches(path, notebook, fingerprint(config or GradeConfig(), assignment))
 
 
 def _crash_result(notebook: Path, assignment: str | None, reason: str, config: GradeConfig,
-                  student: str | None) -> SubmissionResult:
+                  student: str | None, sha: str | None) -> SubmissionResult:
     r = SubmissionResult(submission=str(notebook), assignment=assignment, student=student, status="error",
-                         error=reason, grader_failure=True, notebook_sha256=_sha256(notebook))
+                         error=reason, grader_failure=True, notebook_sha256=sha)
     if assignment:
         try:
             r.items = _not_run(get_assignment(assignment), reason)
@@ -69,25 +118,83 @@ def hard_limit(config: GradeConfig) -> float:
     return lim.budget + lim.checks_budget + lim.startup_timeout * (config.max_restarts + 1) + 60
 
 
-def grade_one(notebook: Path, out: Path, assignment: str | None, config: GradeConfig,
-              student: str | None = None) -> SubmissionResult:
-    cmd = [sys.executable, "-m", "autograders.worker", str(notebook), str(out),
+def _read_all(fd: int, out: list, limit: int) -> None:
+    "Read the pipe `fd` to its end into out[0] (None when it held more than `limit` bytes)."
+    chunks, size = [], 0
+    with os.fdopen(fd, "rb") as f:
+        while block := f.read(1 << 20):
+            size += len(block)
+            if size <= limit:
+                chunks.append(block)
+    out.append(b"".join(chunks) if size <= limit else None)
+
+
+def run_worker(notebook: Path, assignment: str | None, config: GradeConfig,
+               student: str | None = None) -> tuple[SubmissionResult | None, str]:
+    "Grade `notebook` in a worker process; (its result, '') or (None, why there is none)."
+    read_fd, write_fd = os.pipe()
+    cmd = [sys.executable, "-c", WORKER, str(notebook), "--result-fd", str(write_fd),
            "--config", json.dumps(asdict(config))]
     if assignment:
         cmd += ["--assignment", assignment]
     if student:
         cmd += ["--student", student]
-    t = time.monotonic()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=hard_limit(config))
-        reason = f"the grading worker exited with code {proc.returncode}: {proc.stderr.strip()[-800:]}"
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                pass_fds=(write_fd,))
+    except OSError as e:
+        os.close(read_fd)
+        return None, f"the grading worker could not start ({e})"
+    finally:
+        os.close(write_fd)
+    got: list = []
+    reader = threading.Thread(target=_read_all, args=(read_fd, got, MAX_RESULT_BYTES), daemon=True)
+    reader.start()
+    err: list = []
+    err_reader = threading.Thread(target=_read_all, args=(proc.stderr.fileno(), err, 1 << 20), daemon=True)
+    err_reader.start()
+    try:
+        proc.wait(timeout=hard_limit(config))
+        reason = f"the grading worker exited with code {proc.returncode}"
     except subprocess.TimeoutExpired:
+        proc.terminate()                    # lets it shut its kernel down
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
         reason = f"the grading worker ran past its hard limit of {hard_limit(config):.0f} s and was killed"
-    r = finished(out, notebook) if out.exists() else None
+    reader.join(timeout=30)
+    err_reader.join(timeout=5)
+    tail = (err[0] or b"")[-800:].decode("utf-8", "replace").strip() if err else ""
+    if proc.returncode != 0 or not got or got[0] is None:
+        return None, reason + (f": {tail}" if tail else "")
+    try:
+        return SubmissionResult.from_dict(json.loads(got[0])), ""
+    except (ValueError, TypeError, KeyError) as e:
+        return None, f"the grading worker's answer could not be read ({type(e).__name__})"
+
+
+def grade_one(notebook: Path, out: Path, assignment: str | None, config: GradeConfig,
+              student: str | None = None, index: ResumeIndex | None = None) -> SubmissionResult:
+    "Grade one notebook through a worker and record its result at `out` (never raises)."
+    t = time.monotonic()
+    sha = _sha256(notebook)
+    r, reason = run_worker(notebook, assignment, config, student)
     if r is None:
-        r = _crash_result(notebook, assignment, reason, config, student)
+        r = _crash_result(notebook, assignment, reason, config, student, sha)
         r.timings = {"total_s": round(time.monotonic() - t, 3)}
-        r.save(out)
+    r.submission, r.notebook_sha256 = str(notebook), sha      # what this process saw, not what came back
+    if student:
+        r.student = student
+    text = json.dumps(r.to_dict(), indent=1)
+    try:
+        write_atomic(out, text)
+        if index is not None:
+            index.record(out, text, r, fingerprint(config, assignment))
+    except OSError as e:
+        r.grader_failure = True
+        r.error = f"the result could not be written to {out} ({e.strerror or e})" + (f"; {r.error}" if r.error else "")
     return r
 
 
@@ -100,12 +207,14 @@ def grade_many(notebooks: list[Path], out_dir: Path, assignment: str | None = No
     if config.limits.threads is None:
         config.limits.threads = max(1, (os.cpu_count() or 1) // jobs)
     out_dir.mkdir(parents=True, exist_ok=True)
+    index = ResumeIndex(out_dir)
+    print_ = fingerprint(config, assignment)
     taken: set[str] = set()
     paths = [result_path(out_dir, Path(nb), taken) for nb in notebooks]
     results: dict[int, SubmissionResult] = {}
     todo = []
     for i, (nb, out) in enumerate(zip(notebooks, paths)):
-        done = finished(out, Path(nb)) if resume and out.exists() else None
+        done = index.vouches(out, Path(nb), print_) if resume else None
         if done is not None:
             results[i] = done
         else:
@@ -114,7 +223,7 @@ def grade_many(notebooks: list[Path], out_dir: Path, assignment: str | None = No
                file=sys.stderr)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(grade_one, Path(notebooks[i]), paths[i], assignment, config,
-                               (students or {}).get(Path(notebooks[i]))): i for i in todo}
+                               (students or {}).get(Path(notebooks[i])), index): i for i in todo}
         for fut in as_completed(futures):
             i = futures[fut]
             results[i] = fut.result()
@@ -131,7 +240,12 @@ def write_reports(pairs: list[tuple[Path, SubmissionResult]], out_dir: Path, for
     written = []
     if "gradescope" in formats:
         for path, r in pairs:
-            written.append(write_atomic(path.with_suffix(".gradescope.json"), json.dumps(to_gradescope(r), indent=1)))
+            try:
+                written.append(write_atomic(path.with_suffix(".gradescope.json"),
+                                            json.dumps(to_gradescope(r), indent=1)))
+            except OSError as e:              # that submission's problem, reported, not the batch's
+                r.grader_failure = True
+                r.error = (r.error + "; " if r.error else "") + f"its Gradescope file could not be written ({e})"
     if "junit" in formats:
         written.append(write_atomic(out_dir / "junit.xml", to_junit([r for _, r in pairs])))
     summary = to_markdown([r for _, r in pairs])

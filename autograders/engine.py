@@ -1,9 +1,16 @@
-"""Grade one submission: read it, run it in an isolated kernel, check it from the grader's process.
+"""Grade one submission: read it, run it in a sandboxed kernel, check it from the grader's process.
 
     result = grade_notebook("alice.ipynb")           # -> SubmissionResult, never raises
 
 Whatever the submission does, a result comes back: a notebook that cannot be read, a kernel that
-dies or a budget that runs out give the affected items 0 with status `not_run` and the reason.
+dies or a budget that runs out give the affected items 0 with status `not_run` and the reason. What is
+the grader's fault (no sandbox where one is required, its data missing, a check that breaks on its own
+side) is never charged to the student: those items are `not_run`, the result says `grader_failure`
+and why, openly, even for hidden checks.
+
+Checks run in two passes: every public check first, then the hidden ones, so nothing a hidden check sends
+into the kernel can come back in a public message; public messages are bounded and redacted
+(`redact.py`).
 """
 from __future__ import annotations
 
@@ -12,9 +19,7 @@ import os
 import platform
 import random
 import secrets
-import shutil
 import socket
-import tempfile
 import time
 import traceback
 import zlib
@@ -26,15 +31,24 @@ import torch
 
 from . import notebook as nbk
 from .checks import available_assignments, get_assignment
-from .checks.spec import Assignment, CheckFailed
+from .checks.spec import Assignment, CheckFailed, GraderError
 from .execute.probe import figures_code
+from .execute.sandbox import IsolationUnavailable, Sandbox, choose
 from .execute.session import KernelDied, KernelSession, Limits
 from .execute.startup import startup_code
 from .namespace import KernelNamespace, MissingName, StudentError
 from .paths import ROOT, source_notebook
+from .redact import Redactor, redactor_for
 from .results import CheckResult, ItemResult, SubmissionResult
 
 HIDDEN_FAIL = "did not pass (a hidden check: details are not shown)"
+GRADER_FAILURE = "the grader could not run this check"
+
+
+def _grader_errors() -> tuple[type, ...]:
+    "Exceptions that mean the grader's own side broke (its data, its reference, its imports)."
+    from reference.data.idx import MnistDataError
+    return GraderError, MnistDataError, OSError, ImportError
 
 
 @dataclass
@@ -48,6 +62,7 @@ class GradeConfig:
     executed_dir: str | None = None  # where to write the executed notebook (None: nowhere)
     check_seed: int | None = None    # seeds the inputs checks draw; None: a fresh random one per grading,
                                      # recorded in the result (pass it back to reproduce a grading exactly)
+    isolation: str = "auto"          # strict | auto | none | bwrap | landlock (see execute/sandbox)
 
 
 def _sha256(path: Path) -> str | None:
@@ -97,6 +112,12 @@ def environment(config: GradeConfig, session: KernelSession | None = None) -> di
     return env
 
 
+def fastai_home(config: GradeConfig) -> str:
+    "The prepared data the kernel's `untar_data` reads (read-only in the sandbox)."
+    from reference.data.layouts import fastai_home_dir
+    return str(fastai_home_dir(config.fastai_home))
+
+
 def _not_run(assignment: Assignment, reason: str, answers: dict | None = None) -> list[ItemResult]:
     items = []
     for item in assignment.items.values():
@@ -141,15 +162,25 @@ def grade_notebook(path: str | Path, assignment: str | Assignment | None = None,
         except KeyError as e:
             return _fail(result, None, str(e.args[0]), config, t0)
     try:
+        sandbox = choose(config.isolation)
+    except (IsolationUnavailable, ValueError) as e:
+        return _fail(result, spec, str(e), config, t0, grader_failure=True)
+    from .data import grader_data_problem
+    problem = grader_data_problem(spec, config.fastai_home)
+    if problem:
+        return _fail(result, spec, f"grader failure: {problem}", config, t0, grader_failure=True)
+    try:
         src = Path(source or spec.source or source_notebook(spec.name))
-        return Grader(spec, nb, config, result, t0, src).grade()
+        return Grader(spec, nb, config, result, t0, src, sandbox).grade()
     except Exception as e:  # a grader bug must not lose the submission
         result.notes.append("".join(traceback.format_exception(type(e), e, e.__traceback__))[-4000:])
-        result.grader_failure = True
-        return _fail(result, spec, f"internal grader error: {type(e).__name__}: {e}", config, t0)
+        return _fail(result, spec, f"internal grader error: {type(e).__name__}: {e}", config, t0,
+                     grader_failure=True)
 
 
-def _fail(result: SubmissionResult, spec: Assignment | None, reason: str, config: GradeConfig, t0: float):
+def _fail(result: SubmissionResult, spec: Assignment | None, reason: str, config: GradeConfig, t0: float,
+          grader_failure: bool = False):
+    result.grader_failure = result.grader_failure or grader_failure
     result.status, result.error = "error", reason
     if spec is not None:
         result.items = _not_run(spec, reason)
@@ -162,34 +193,36 @@ class Grader:
     "The state of grading one notebook: the plan, the kernel, figures, and the results so far."
 
     def __init__(self, spec: Assignment, nb, config: GradeConfig, result: SubmissionResult, t0: float,
-                 src: Path):
+                 src: Path, sandbox: Sandbox):
         self.spec, self.nb, self.config, self.result, self.t0 = spec, nb, config, result, t0
+        self.sandbox = sandbox
         self.source = nbk.read_notebook(src) if src.exists() else None
+        self.redactor: Redactor = redactor_for(spec, src if src.exists() else None)
         self.plan = nbk.plan(nb, self.source, [i.id for i in spec.auto_items] + [i.id for i in spec.manual_items])
         self.figures: dict[str, list] = {}
         self.session: KernelSession | None = None
         self.restarts = 0
         self.bad_cells: set[int] = set()      # positions in the plan that killed the kernel
         self.cell_runs: dict[int, object] = {}
-        self.scratch = Path(tempfile.mkdtemp(prefix="ch4grade-run-"))
+        self.grader_failures: list[str] = []
 
     # ---- kernel ---------------------------------------------------------------------------
     def _env(self) -> dict:
-        env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "CH4GRADE_GRADING": "1"}
-        home = self.config.fastai_home or os.environ.get("FASTAI_HOME")
-        if home:
-            env["FASTAI_HOME"] = str(home)
+        env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "CH4GRADE_GRADING": "1",
+               "FASTAI_HOME": fastai_home(self.config)}
         if self.config.device == "cpu":
             env["CUDA_VISIBLE_DEVICES"] = ""
+        elif os.environ.get("CUDA_VISIBLE_DEVICES") is not None:
+            env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
         return env
 
     def _start(self) -> None:
         limits = self.config.limits
-        if self.config.device != "cpu":
-            import torch
-            if torch.cuda.is_available():  # the CUDA driver maps huge virtual ranges: cap RSS only
-                limits = Limits(**{**limits.__dict__, "address_space": False})
-        self.session = KernelSession(self.scratch, env=self._env(), limits=limits)
+        cuda = self.config.device != "cpu" and torch.cuda.is_available()
+        if cuda:  # the CUDA driver maps huge virtual ranges: the memory cap alone (cgroup or watchdog)
+            limits = Limits(**{**limits.__dict__, "address_space": False})
+        self.session = KernelSession(env=self._env(), limits=limits, sandbox=self.sandbox,
+                                     data_dirs=[fastai_home(self.config)], cuda=cuda)
         self.session.start()
         run = self.session.execute(startup_code(self.config.seed, str(ROOT)), timeout=60, silent=True)
         if run.status != "ok":
@@ -227,9 +260,12 @@ class Grader:
         t = time.monotonic()
         try:
             self._start()
-        except KernelDied as e:
+        except KernelDied as e:  # before any student code ran: the grader's failure
             self.result.items = _not_run(self.spec, str(e), self.plan.answers)
-            self.result.status, self.result.error = "error", str(e)
+            self.result.status, self.result.error = "error", f"grader failure: {e}"
+            self.result.grader_failure = True
+            if self.session is not None:
+                self.session.shutdown()
             return self._finish(timings)
         timings["startup_s"] = round(time.monotonic() - t, 3)
         try:
@@ -242,7 +278,9 @@ class Grader:
         finally:
             r.environment = environment(self.config, self.session)
             self.session.shutdown()
-            shutil.rmtree(self.scratch, ignore_errors=True)
+        if self.grader_failures:
+            r.grader_failure = True
+            r.error = "grader failure: " + "; ".join(dict.fromkeys(self.grader_failures))
         return self._finish(timings)
 
     def _finish(self, timings: dict) -> SubmissionResult:
@@ -307,45 +345,52 @@ class Grader:
     def _record_cell(self, pos, cell, status, seconds, detail) -> None:
         self.result.cells.append({"position": pos, "index": cell.index, "grade_id": cell.grade_id,
                                   "origin": cell.origin, "status": status, "seconds": round(seconds, 3),
-                                  "detail": str(detail)[:500]})
+                                  "detail": self.redactor.clean(str(detail), 500)})
 
     # ---- checks ---------------------------------------------------------------------------
     def _check_all(self, stop_reason: str | None) -> list[ItemResult]:
-        items = []
-        checks_start = time.monotonic()
+        """Every check of every autograded item: all public checks first, then all hidden ones (so nothing a
+        hidden check sends into the kernel can surface in a public message); results in declared order."""
+        self.checks_start = time.monotonic()
         ns = KernelNamespace(self.session, sources=self.plan.answers, figures=self.figures)
-        dead_reason = stop_reason if stop_reason and not self.session.alive() else None
-        budget_reason = stop_reason if stop_reason and dead_reason is None else None
+        self.dead_reason = stop_reason if stop_reason and not self.session.alive() else None
+        self.budget_reason = stop_reason if stop_reason and self.dead_reason is None else None
+        done: dict[tuple[str, str], CheckResult] = {}
+        for hidden in (False, True):
+            for item in self.spec.auto_items:
+                for check in item.checks:
+                    if check.hidden == hidden and (self.config.run_hidden or not hidden):
+                        done[item.id, check.name] = self._check_once(item, check, ns)
+        items = []
         for item in self.spec.items.values():
             if item.manual:
                 items.append(ItemResult(item.id, 0.0, item.points, "manual", "graded by hand",
                                         answer=self.plan.answers.get(item.id)))
-                continue
-            results = []
-            for check in item.checks:
-                if check.hidden and not self.config.run_hidden:
-                    continue
-                problem = self.plan.problems.get(item.id)
-                left = self.config.limits.checks_budget - (time.monotonic() - checks_start)
-                if problem:
-                    results.append(CheckResult(check.name, 0.0, check.points, "failed", problem, hidden=check.hidden))
-                elif dead_reason or budget_reason:
-                    results.append(CheckResult(check.name, 0.0, check.points, "not_run",
-                                               dead_reason or budget_reason, hidden=check.hidden))
-                elif left <= 0:
-                    results.append(CheckResult(check.name, 0.0, check.points, "not_run",
-                                               f"the checks' time budget ({self.config.limits.checks_budget:.0f} s) "
-                                               "ran out", hidden=check.hidden))
-                else:
-                    ns.deadline = time.monotonic() + min(check.timeout, left)
-                    res = self._run_check(check, ns)
-                    results.append(res)
-                    if not self.session.alive():
-                        reason = self.session.killed_reason or "the kernel died"
-                        if not self._restart(len(self.plan.cells)):
-                            dead_reason = f"the kernel died while checking `{item.id}` ({reason})"
-            items.append(_item_result(item, results))
+            else:
+                items.append(_item_result(item, [done[item.id, c.name] for c in item.checks
+                                                 if (item.id, c.name) in done]))
         return items
+
+    def _check_once(self, item, check, ns) -> CheckResult:
+        "One check, unless the item's answer cell is broken, the kernel is gone or time has run out."
+        problem = self.plan.problems.get(item.id)
+        left = self.config.limits.checks_budget - (time.monotonic() - self.checks_start)
+        if problem:
+            return CheckResult(check.name, 0.0, check.points, "failed", problem, hidden=check.hidden)
+        if self.dead_reason or self.budget_reason:
+            return CheckResult(check.name, 0.0, check.points, "not_run", self.dead_reason or self.budget_reason,
+                               hidden=check.hidden)
+        if left <= 0:
+            return CheckResult(check.name, 0.0, check.points, "not_run",
+                               f"the checks' time budget ({self.config.limits.checks_budget:.0f} s) ran out",
+                               hidden=check.hidden)
+        ns.deadline = time.monotonic() + min(check.timeout, left)
+        res = self._run_check(check, ns)
+        if not self.session.alive():
+            reason = self.session.death_reason()
+            if not self._restart(len(self.plan.cells)):
+                self.dead_reason = f"the kernel died while checking `{item.id}` ({reason})"
+        return res
 
     def _run_check(self, check, ns) -> CheckResult:
         t = time.monotonic()
@@ -356,9 +401,10 @@ class Grader:
                 message = message if isinstance(message, str) and message.startswith("`") and \
                     "is not defined" in message else HIDDEN_FAIL
                 expected = got = None
-            return CheckResult(check.name, round(check.points * fraction, 6), check.points, status, message,
-                               None if expected is None else str(expected)[:500],
-                               None if got is None else str(got)[:500], hidden, round(time.monotonic() - t, 3))
+            clean = self.redactor.clean
+            return CheckResult(check.name, round(check.points * fraction, 6), check.points, status, clean(message),
+                               None if expected is None else clean(str(expected)),
+                               None if got is None else clean(str(got)), hidden, round(time.monotonic() - t, 3))
 
         seed_checks(self.config.check_seed, check.item_id, check.name)
         try:
@@ -373,6 +419,11 @@ class Grader:
             return done("error", 0.0, f"the kernel died during this check ({e})")
         except TimeoutError as e:
             return done("error", 0.0, str(e) or "the check ran out of time")
+        except _grader_errors() as e:      # the grader's side broke: not the student's fault, and said openly
+            reason = f"{GRADER_FAILURE} ({type(e).__name__}: {str(e)[:300]})"
+            self.grader_failures.append(f"`{check.item_id}` / {check.name}: {type(e).__name__}: {str(e)[:200]}")
+            return CheckResult(check.name, 0.0, check.points, "not_run", reason, hidden=hidden,
+                               seconds=round(time.monotonic() - t, 3))
         except Exception as e:  # the check could not make sense of what came back
             return done("failed", 0.0, f"could not check the answer ({type(e).__name__}: {e})")
         if value is None or value is True:

@@ -43,7 +43,8 @@ class NamespaceBase:
         raise NotImplementedError
 
     def run(self, code: str, **inputs) -> Any:
-        "Run `code` with the student's globals visible and `inputs` bound; the value of `result`."
+        """Run `code` beside the student's globals, `inputs` bound in its own scope (never in the student's
+        globals; see `scope.run_block`, and its `set_global`); the value it gives to `result`."""
         return self._run(code, inputs, "")
 
     def has(self, name: str) -> bool:
@@ -96,14 +97,15 @@ class KernelNamespace(NamespaceBase):
 
     def _run(self, body: str, inputs: dict, what: str) -> Any:
         code, nonce = probe.probe_code(body, inputs)
-        run = self.session.execute(code, timeout=self._timeout(), silent=True)
+        run = self.session.execute(code, timeout=self._timeout(), silent=True, nonce=nonce)
         if run.status == "died":
             raise KernelDied(run.error["evalue"] if run.error else "the kernel died")
         if run.status == "timeout":
             raise TimeoutError(f"{what or 'the check'}did not finish in time (is there an endless loop?)")
-        answer = probe.read_answer(run.payloads, nonce)
+        answer = run.answer
         if answer is None:
-            raise StudentError("NoAnswer", "the kernel returned no value (was the output hijacked?)", where=what)
+            raise StudentError("NoAnswer", "the kernel returned no value (too large to send back, or the output "
+                               "was hijacked)", where=what)
         if not answer.get("ok"):
             raise StudentError(str(answer.get("ename", "Exception"))[:100], str(answer.get("evalue", ""))[:500],
                                [str(t) for t in answer.get("traceback", [])][:6], where=what)

@@ -15,6 +15,7 @@ def pytest_addoption(parser):
     group = parser.getgroup("ch4grade")
     group.addoption("--notebook", action="append", default=[], help="grade this notebook: each check is a test")
     group.addoption("--assignment", default=None, help="the notebook's assignment (default: from its metadata)")
+    group.addoption("--isolation", default="auto", help="strict | auto | none | bwrap | landlock (see ch4grade grade)")
 
 
 def pytest_configure(config):
@@ -44,10 +45,13 @@ class NotebookFile(pytest.File):
         return get_assignment(name)
 
     def collect(self):
+        "Every public check, then every hidden one (as the engine orders them)."
         self.spec = self._spec()
-        for item in self.spec.auto_items:
-            for check in item.checks:
-                yield CheckItem.from_parent(self, name=f"{item.id}::{check.name}", check=check)
+        for hidden in (False, True):
+            for item in self.spec.auto_items:
+                for check in item.checks:
+                    if check.hidden == hidden:
+                        yield CheckItem.from_parent(self, name=f"{item.id}::{check.name}", check=check)
 
     def ensure_graded(self):
         "Run the notebook once (the first test that needs it); later tests reuse the kernel."
@@ -55,11 +59,18 @@ class NotebookFile(pytest.File):
             import time
             from autograders.data import prepare_for
             from autograders.engine import GradeConfig, Grader
+            from autograders.execute.sandbox import IsolationUnavailable, choose
             from autograders.paths import source_notebook
             from autograders.results import SubmissionResult
+            isolation = self.config.getoption("isolation")
+            try:
+                sandbox = choose(isolation)
+            except IsolationUnavailable as e:
+                raise pytest.UsageError(str(e)) from None
             prepare_for([self.spec.name])
             result = SubmissionResult(submission=str(self.path), assignment=self.spec.name)
-            g = Grader(self.spec, self.nb, GradeConfig(), result, time.monotonic(), Path(self.spec.source or source_notebook(self.spec.name)))
+            g = Grader(self.spec, self.nb, GradeConfig(isolation=isolation), result, time.monotonic(),
+                       Path(self.spec.source or source_notebook(self.spec.name)), sandbox)
             g._start()
             self.stop_reason = g._execute()
             self.grader = g

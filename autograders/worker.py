@@ -1,9 +1,11 @@
 """Grade one notebook in a process of its own (the batch runs one per submission):
 
-    python -m autograders.worker NOTEBOOK OUT.json [--assignment NAME] [--config JSON]
+    python -m autograders.worker NOTEBOOK --result-fd FD [--assignment NAME] [--config JSON]
 
-It dies with its parent (SIGTERM via PR_SET_PDEATHSIG), shutting its kernel down on the way, and
-writes its result atomically, so a batch killed midway leaves whole results or none.
+The result goes back to the batch over the pipe `FD` (JSON, then EOF), never through a file: nothing a
+kernel could reach decides what the batch records. The fd is not inherited by the kernel. The worker
+dies with its parent (SIGTERM via PR_SET_PDEATHSIG), shutting its kernel down on the way, and as a child
+subreaper kills every process its kernel left behind before it answers.
 """
 from __future__ import annotations
 
@@ -34,14 +36,22 @@ def config_from_json(text: str | None) -> GradeConfig:
     return GradeConfig(limits=limits, **d)
 
 
+def answer(fd: int, text: str) -> None:
+    "Write the whole result to the batch's pipe and close it."
+    data = text.encode("utf-8")
+    with os.fdopen(fd, "wb", closefd=True) as f:
+        f.write(data)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("notebook")
-    p.add_argument("out")
+    p.add_argument("--result-fd", type=int, required=True)
     p.add_argument("--assignment")
     p.add_argument("--student")
     p.add_argument("--config")
     args = p.parse_args(argv)
+    os.set_inheritable(args.result_fd, False)       # the kernel never gets it
     try:
         libc = ctypes.CDLL(None)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -53,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         result = grade_notebook(args.notebook, args.assignment, config_from_json(args.config), student=args.student)
     finally:
         kill_descendants()
-    result.save(args.out)  # after every process the submission started is gone
+    answer(args.result_fd, json.dumps(result.to_dict()))   # after every process the submission started is gone
     return 0
 
 

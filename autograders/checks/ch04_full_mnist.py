@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from .expect import expect_close, expect_equal, expect_true
-from .spec import Assignment
+from .spec import Assignment, CheckFailed
 
 ASSIGNMENT = Assignment("ch04_full_mnist", title="All ten digits (chapter 4, Further Research 2)")
 A = ASSIGNMENT
@@ -110,7 +110,10 @@ def _(ns):
 def _(ns):
     from reference.full_mnist import mean_digits, nearest_mean
     x, y = held_out(1000, 3)
-    acc = ns.run("result = (predict_digit(x, means).long() == y).float().mean().item()", x=x, y=y)
+    preds = ns.run("result = predict_digit(x, means)", x=x)     # the labels never leave the grader
+    expect_true(isinstance(preds, torch.Tensor) and preds.shape == y.shape,
+                "predict_digit(x, means) should return one digit per image", got=getattr(preds, "shape", None))
+    acc = (preds.long() == y).float().mean().item()
     tx, ty = _split("train")
     idx = torch.tensor(_notebook_indices("train", N_TRAIN_PER_DIGIT))
     ref = (nearest_mean(x, mean_digits(tx[idx], ty[idx])) == y).float().mean().item()
@@ -238,7 +241,11 @@ def _(ns):
          hidden=True)
 def _(ns):
     x, y = held_out(1000, 22)
-    acc = ns.run("result = ((x @ weights + bias).argmax(dim=1) == y).float().mean().item()", x=x.view(-1, 784), y=y)
+    w, b = ns.run("result = (weights.detach().cpu(), bias.detach().cpu())")
+    try:
+        acc = _accuracy(w.float(), b.float().view(-1), x.view(-1, 784), y)
+    except (RuntimeError, AttributeError) as e:
+        raise CheckFailed(f"`weights` and `bias` cannot classify 784-pixel images ({e})") from None
     expect_true(isinstance(acc, float) and acc >= 0.85, "the trained linear model should reach 85% on held-out images",
                 expected=">= 0.85", got=acc)
 
@@ -249,9 +256,11 @@ def _(ns):
 @A.check("mlp", "mlp classifies 1,000 held-out test images (at least 90%)", points=2)
 def _(ns):
     x, y = held_out(1000, 30)
-    body = ("import torch\nwith torch.no_grad():\n    _ch4_p = mlp(x)\n"
-            "result = (_ch4_p.argmax(dim=1).cpu() == y).float().mean().item()\ndel _ch4_p\n")
-    acc = ns.run(body, x=x.view(-1, 784), y=y)
+    body = "import torch\nwith torch.no_grad():\n    result = mlp(x).cpu()\n"   # the labels never leave the grader
+    out = ns.run(body, x=x.view(-1, 784))
+    expect_true(isinstance(out, torch.Tensor) and tuple(out.shape) == (len(y), 10),
+                "mlp(x) should give 10 activations per image", expected=(len(y), 10), got=getattr(out, "shape", None))
+    acc = (out.argmax(dim=1) == y).float().mean().item()
     expect_true(isinstance(acc, float) and acc >= 0.90, "mlp should be trained to at least 90% on held-out images",
                 expected=">= 0.90", got=acc)
 

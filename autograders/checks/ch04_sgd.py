@@ -146,7 +146,7 @@ def _(ns):
 
 
 _STEP = """
-time, speed, lr = _time, _speed, _lr
+set_global("time", _time); set_global("speed", _speed); set_global("lr", _lr)
 _p = _p0.clone().requires_grad_()
 _out = []
 for _i in range(_n):
@@ -279,7 +279,7 @@ result = {"t": (tuple(_t.shape), _t.requires_grad, _t.is_leaf, float(_t.mean()),
 def _(ns):
     g = _gen()
     x, w, b = torch.rand(7, 784, generator=g), torch.randn(784, 1, generator=g), torch.randn(1, generator=g)
-    got = ns.run("weights, bias = _w, _b\nresult = linear1(_x)", _x=x, _w=w, _b=b)
+    got = ns.run("set_global('weights', _w); set_global('bias', _b)\nresult = linear1(_x)", _x=x, _w=w, _b=b)
     expect_close(got, _lin().linear1(x, w, b), "linear1(xb)", atol=1e-4)
 
 
@@ -358,7 +358,7 @@ def _train_epoch_check(ns, sizes, epochs):
     batches = _batches(g, sizes, 5)
     w0, b0, lr = torch.randn(5, 1, generator=g), torch.randn(1, generator=g), 0.7
     got = ns.run("import torch\n" + _OWN_SGD + """
-dl = _dl
+set_global("dl", _dl)
 _w, _b = _w0.clone().requires_grad_(), _b0.clone().requires_grad_()
 for _e in range(_epochs):
     train_epoch(lambda xb: xb @ _w + _b, _lr, (_w, _b))
@@ -395,7 +395,7 @@ def _(ns):
     g = _gen()
     batches = _batches(g, (10, 10, 7), 4)
     w, b = torch.randn(4, 1, generator=g), torch.randn(1, generator=g)
-    got = ns.run("valid_dl = _vdl\nresult = validate_epoch(lambda xb: xb @ _w + _b)", _vdl=batches, _w=w, _b=b)
+    got = ns.run("set_global('valid_dl', _vdl)\nresult = validate_epoch(lambda xb: xb @ _w + _b)", _vdl=batches, _w=w, _b=b)
     want = _lin().validate_epoch(lambda x: x @ w + b, batches)
     expect_true(isinstance(got, float), f"validate_epoch should return a Python float (use `.item()` and "
                 f"`round`), not {type(got).__name__}", expected="float", got=type(got).__name__)
@@ -418,7 +418,7 @@ def _(ns):
     x, y = xy["train_x"][idx], xy["train_y"][idx]
     batches = [(x[i:i + 128], y[i:i + 128]) for i in range(0, 1024, 128)]
     w0, b0 = torch.randn(784, 1, generator=g) * 0.1, torch.randn(1, generator=g) * 0.1
-    w, b = ns.run("""dl = _dl
+    w, b = ns.run("""set_global("dl", _dl)
 _w, _b = _w0.clone().requires_grad_(), _b0.clone().requires_grad_()
 for _e in range(5):
     train_epoch(lambda xb: xb @ _w + _b, 1., (_w, _b))
@@ -513,8 +513,8 @@ class _SGD:  # the grader's optimizer, so that only the loop is judged
 def _fresh():
     torch.manual_seed(_seed)
     return torch.nn.Linear(28*28, 1)
-dl, valid_dl = _dl, _vdl
-_m = _fresh(); opt = _SGD(_m.parameters(), 0.5)
+set_global("dl", _dl); set_global("valid_dl", _vdl)
+_m = _fresh(); set_global("opt", _SGD(_m.parameters(), 0.5))
 train_model(_m, 2)
 _got = torch.cat([_m.weight.detach().flatten(), _m.bias.detach().flatten()])
 _m2 = _fresh(); _o2 = _SGD(_m2.parameters(), 0.5)
@@ -563,7 +563,8 @@ def _(ns):
     x = torch.rand(6, 784, generator=g)
     w1, b1 = torch.randn(784, h, generator=g) * 0.1, torch.randn(h, generator=g)
     w2, b2 = torch.randn(h, 1, generator=g), torch.randn(1, generator=g)
-    got = ns.run("w1, b1, w2, b2 = _w1, _b1, _w2, _b2\nresult = simple_net(_x)", _x=x, _w1=w1, _b1=b1, _w2=w2,
+    got = ns.run("for _n, _v in zip(('w1', 'b1', 'w2', 'b2'), (_w1, _b1, _w2, _b2)): set_global(_n, _v)\n"
+                 "result = simple_net(_x)", _x=x, _w1=w1, _b1=b1, _w2=w2,
                  _b2=b2)
     expect_close(got, simple_net(x, w1, b1, w2, b2), "simple_net(xb)", atol=1e-4)
 

@@ -26,6 +26,11 @@ class CheckFailed(AssertionError):
         self.message, self.expected, self.got = message, expected, got
 
 
+class GraderError(RuntimeError):
+    """The grader's own side failed (its data, its reference): never the student's fault. A check raises it
+    when it cannot prepare its inputs; the item is then `not_run` and the result a grader failure."""
+
+
 @dataclass
 class Check:
     item_id: str

@@ -10,12 +10,14 @@ from pathlib import Path
 
 from ..engine import GradeConfig, grade_notebook
 from ..execute.session import Limits
+from . import isolation
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("notebook", type=Path)
     p.add_argument("--assignment", help="default: from the notebook's metadata")
     p.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout)
+    isolation.add_argument(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,7 +33,9 @@ def run(args: argparse.Namespace) -> int:
             prepare_for([name])
     except NotebookError:
         pass
-    config = GradeConfig(limits=Limits(cell_timeout=args.cell_timeout), run_hidden=False)
+    if isolation.resolve(args.isolation, "ch4grade check") is None:
+        return 2
+    config = GradeConfig(limits=Limits(cell_timeout=args.cell_timeout), run_hidden=False, isolation=args.isolation)
     r = grade_notebook(args.notebook, args.assignment, config)
     if r.error:
         print(f"could not check {args.notebook.name}: {r.error}")

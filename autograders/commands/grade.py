@@ -12,6 +12,7 @@ from pathlib import Path
 from ..batch import grade_many, write_reports
 from ..engine import GradeConfig
 from ..execute.session import Limits
+from . import isolation
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -32,6 +33,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fastai-home", help="prepared data for untar_data (default: $FASTAI_HOME or ~/.fastai)")
     p.add_argument("--no-hidden", action="store_true", help="run public checks only")
     p.add_argument("--seed", type=int, default=42)
+    isolation.add_argument(p)
     p.add_argument("--quiet", "-q", action="store_true")
 
 
@@ -59,10 +61,12 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         print(f"ch4grade grade: unknown format(s) {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
+    if isolation.resolve(args.isolation, "ch4grade grade") is None:
+        return 2
     limits = Limits(cell_timeout=args.cell_timeout, budget=args.budget, mem_mb=args.mem_mb,
                     no_network=not args.allow_network)
     config = GradeConfig(limits=limits, seed=args.seed, fastai_home=args.fastai_home, device=args.device,
-                         run_hidden=not args.no_hidden)
+                         run_hidden=not args.no_hidden, isolation=args.isolation)
     _prepare_data(args, notebooks)
     pairs = grade_many(notebooks, args.out, args.assignment, config, jobs=args.jobs,
                        resume=not args.no_resume, progress=not args.quiet)

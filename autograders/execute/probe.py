@@ -1,14 +1,13 @@
 """Probes: small programs the grader runs in the student's kernel to get values back safely.
 
-A probe binds the grader's inputs (sent in the safe format of `codec`), runs a block with the student's
-globals visible, restores every global it bound or the block rebound, and publishes the value of
-`result` (encoded by the same codec) as a display message of its own mimetype, tagged with a nonce.
-Whatever the student's code prints is ignored.
+A probe runs a block beside the student's globals (`scope.run_block`: the grader's inputs, sent in the safe
+format of `codec`, live in the block's own scope, never in the student's globals) and publishes the value
+of `result` (encoded by the same codec) as a display message of its own mimetype, tagged with a nonce;
+the session keeps only the first payload with that nonce. Whatever the student's code prints is ignored.
 """
 from __future__ import annotations
 
 import inspect
-import json
 import uuid
 
 from . import codec, scope
@@ -34,7 +33,7 @@ def __ch4grade_probe(codec_src, inputs_json, body, nonce, mime):
 
 
 def probe_code(body: str, inputs: dict | None = None) -> tuple[str, str]:
-    "The code to execute for `body` with `inputs` bound, and the nonce its answer must carry."
+    "The code to execute for `body` with `inputs` bound (see `scope.run_block`), and the nonce its answer carries."
     nonce = uuid.uuid4().hex
     call = (f"__ch4grade_probe({_CODEC_SRC!r}, {codec.encode(inputs or {})!r}, {body!r}, "
             f"{nonce!r}, {MIME!r})")
@@ -46,16 +45,3 @@ def figures_code() -> str:
     return ("import sys as __s\n__log = __s.modules.get('__ch4grade_figures__')\n"
             "result = list(__log) if isinstance(__log, list) else []\n"
             "__log.clear() if isinstance(__log, list) else None\ndel __s, __log\n")
-
-
-def read_answer(payloads: list, nonce: str) -> dict | None:
-    "The probe's answer among a run's payloads (None if it never came)."
-    for p in payloads:
-        if isinstance(p, str):
-            try:
-                p = json.loads(p)
-            except ValueError:
-                continue
-        if isinstance(p, dict) and p.get("nonce") == nonce:
-            return p
-    return None

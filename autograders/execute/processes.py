@@ -42,6 +42,15 @@ def descendants(root: int) -> list[int]:
     return found
 
 
+def alive(pid: int) -> bool:
+    "Whether `pid` is a live process (not a zombie)."
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def kill_until_gone(find: Callable[[], list[int]], rounds: int = 5) -> None:
     "SIGKILL whatever `find()` returns, again until it returns nothing (reaping our own dead children)."
     for _ in range(rounds):

@@ -1,24 +1,37 @@
-"""Run a block of code in someone's globals, then put those globals back as they were.
+"""Run a grader's block of code beside a student's globals without handing the student the grader's inputs.
 
-Self-contained (no imports) because its source is also sent into the student's kernel: the grader's
-probes there and a student's in-process self-check run blocks with this one function.
+Self-contained (no module-level imports) because its source is also sent into the student's kernel: the
+grader's probes there and a student's in-process self-check run blocks with this one function.
 """
 
 
 def run_block(ns, body, inputs):
-    """Bind `inputs` in the dict `ns`, run `body` there, and return the value it gave to `result`.
+    """Run `body` and return the value it gives to `result`.
 
-    Afterwards every name the inputs or the block bound or rebound is restored (or removed), so a check
-    leaves the student's namespace as it found it (objects mutated in place stay mutated)."""
-    before = dict(ns)
+    The block runs in a scope of its own: a copy of the student's globals `ns` (less any name that shadows
+    a builtin, so `type`, `len` or `float` in the block are always Python's) with `inputs` bound. The
+    student's functions keep their own globals, where `inputs` never appear, and whatever the block
+    assigns stays in its scope. A check that must feed a student's function through a global it reads
+    (the book's `dl`, `opt`, `time`) calls `set_global(name, value)` in the block: the name is set in
+    the student's globals for the block's duration, then restored (or removed)."""
+    import builtins
+    real = vars(builtins)
+    scope = {k: v for k, v in ns.items() if k not in real}
+    scope.update(inputs)
+    missing, saved = object(), {}
+
+    def set_global(name, value):
+        if name not in saved:
+            saved[name] = ns.get(name, missing)
+        ns[name] = scope[name] = value
+
+    scope["__builtins__"], scope["set_global"] = real, set_global
     try:
-        ns.update(inputs)
-        ns.pop("result", None)
-        exec(compile(body, "<grader>", "exec"), ns)
-        return ns.get("result")
+        exec(compile(body, "<grader>", "exec"), scope)
+        return scope.get("result")
     finally:
-        for k in [k for k in ns if k not in before]:
-            del ns[k]
-        for k, v in before.items():
-            if ns.get(k, before) is not v:
+        for k, v in saved.items():
+            if v is missing:
+                ns.pop(k, None)
+            else:
                 ns[k] = v

@@ -1,9 +1,12 @@
-"""One isolated Jupyter kernel: start it inside limits, run code with a timeout, notice its death.
+"""One sandboxed Jupyter kernel: start it inside its limits, run code with a timeout, notice its death.
 
-`KernelSession` owns the kernel process and every process it starts (found by a token in their
-environment, so even children that escape into a new session are killed at the end). A watchdog
-thread kills the lot when their memory (RSS) passes the cap. The kernel listens on Unix sockets, so
-it keeps working inside an empty network namespace.
+`KernelSession` starts the kernel through the sandbox chosen for the grading (`sandbox.choose`): the
+launcher puts it in a cgroup of its own (memory and process count) where the machine has one, drops it
+to a uid of its own when the grader is root, and bubblewrap or Landlock limit what it may see. Its
+environment is an allow-list. The grader reads the kernel's uid, capabilities and namespaces from /proc
+(`environment.isolation.verified` in every result), never from the kernel. Every process the kernel
+starts is found through its cgroup, its process tree, or its token, and killed at the end; a watchdog
+kills the lot when their memory passes the cap. The kernel listens on Unix sockets in a folder of its own.
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import json
 import os
 import queue
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -23,9 +27,13 @@ from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager
 
 from . import processes
+from .sandbox import Sandbox, choose, uids, verify
+from .sandbox.cgroup import KernelCgroup
+from .sandbox.view import kernel_view
 
 TOKEN_ENV = "CH4GRADE_KERNEL_TOKEN"
 VIRTUAL_HEADROOM_MB = 8192
+STDERR_TAIL = 16_000
 
 
 @dataclass
@@ -34,12 +42,16 @@ class Limits:
     cell_timeout: float = 300.0      # seconds for one cell
     budget: float = 1200.0           # seconds for all the notebook's cells together
     checks_budget: float = 600.0     # seconds for all checks together
-    mem_mb: int = 6144               # RSS cap for the kernel and its children (0: none)
+    mem_mb: int = 6144               # memory cap for the kernel and its children (0: none)
     address_space: bool = True       # also cap virtual memory with RLIMIT_AS (off for CUDA)
     no_network: bool = True
     max_output_bytes: int = 200_000  # output kept per cell; the rest is counted, not stored
+    max_answer_bytes: int = 64 * 2**20  # the largest value a probe may send back
     threads: int | None = None       # torch/OpenMP threads in the kernel (None: all cores / jobs)
     startup_timeout: float = 90.0
+    scratch_mb: int = 1024           # the kernel's writable scratch (a tmpfs under bubblewrap)
+    max_procs: int = 512             # tasks (processes and threads) of the kernel and its children
+    max_file_mb: int = 1024          # the largest file it may write
 
 
 class KernelDied(Exception):
@@ -53,64 +65,152 @@ class Run:
     seconds: float = 0.0
     outputs: list = field(default_factory=list)   # nbformat-style output dicts
     error: dict | None = None        # ename, evalue, traceback
-    payloads: list = field(default_factory=list)  # data of display messages with the probe mimetype
+    answer: object = None            # the payload that carried the awaited nonce (probes), else None
     dropped_bytes: int = 0
 
 
+def _payload_size(payload) -> int:
+    "Roughly how many bytes a payload holds (its strings), without serialising it again."
+    if isinstance(payload, str):
+        return len(payload)
+    if isinstance(payload, dict):
+        return sum(_payload_size(v) for v in payload.values()) + 16 * len(payload)
+    if isinstance(payload, list):
+        return sum(_payload_size(v) for v in payload) + 8 * len(payload)
+    return 16
+
+
+def _drain(fd: int, keep: bytearray) -> None:
+    "Read a pipe to its end, keeping only its last STDERR_TAIL bytes."
+    with os.fdopen(fd, "rb", buffering=0) as f:
+        while chunk := f.read(65536):
+            keep.extend(chunk)
+            del keep[:-STDERR_TAIL]
+
+
 class KernelSession:
-    def __init__(self, cwd: Path, env: dict[str, str] | None = None, limits: Limits | None = None,
+    def __init__(self, env: dict[str, str] | None = None, limits: Limits | None = None,
+                 sandbox: Sandbox | None = None, data_dirs: list[str] = (), cuda: bool = False,
                  payload_mime: str = "application/x-ch4grade+json"):
-        self.cwd, self.limits, self.payload_mime = Path(cwd), limits or Limits(), payload_mime
+        self.limits, self.payload_mime = limits or Limits(), payload_mime
+        self.sandbox = sandbox or choose("auto")
         self.extra_env = dict(env or {})
+        self.data_dirs, self.cuda = list(data_dirs), cuda
         self.token = uuid.uuid4().hex
         self.km: KernelManager | None = None
         self.kc = None
         self.killed_reason: str | None = None
-        self.isolation: dict = {}
+        self.isolation: dict = self.sandbox.describe()
         self.peak_rss_mb = 0.0
+        self.cgroup: KernelCgroup | None = None
+        self.uid_lease: uids.UidLease | None = None
+        self._root_pid: int | None = None        # the launcher's pid (bubblewrap's, once it execs)
+        self._stderr = bytearray()
         self._stop = threading.Event()
         self._dir = Path(tempfile.mkdtemp(prefix="ch4g-"))  # short path: Unix socket names are limited
 
     # ---- life cycle -------------------------------------------------------------------------
-    def start(self) -> None:
-        lim = self.limits
-        spec_dir = self._dir / "kernels" / "ch4grade"
-        spec_dir.mkdir(parents=True)
-        # torch and fastai alone map ~4 GB of address space: the hard cap leaves that much headroom
-        # above the RSS cap, which the watchdog enforces.
-        address_mb = lim.mem_mb + VIRTUAL_HEADROOM_MB if lim.mem_mb and lim.address_space else 0
-        launch = [sys.executable, "-m", "autograders.execute.launch", "--mem-mb", str(address_mb)]
-        if lim.no_network:
-            launch.append("--no-network")
-        argv = launch + ["--", sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-        (spec_dir / "kernel.json").write_text(json.dumps(
-            {"argv": argv, "display_name": "ch4grade grading kernel", "language": "python"}))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "JUPYTER_"))}
-        env.update(self.extra_env)
-        threads = str(lim.threads) if lim.threads else env.get("OMP_NUM_THREADS", "")
+    def _kernel_env(self, home: str) -> dict[str, str]:
+        "The kernel's whole environment: an allow-list, never the grader's own."
+        env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": home,
+               "TMPDIR": home, "LANG": "C.UTF-8", "MPLCONFIGDIR": f"{home}/.config/matplotlib",
+               "XDG_CACHE_HOME": f"{home}/.cache", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+               "PYTHONUNBUFFERED": "1", TOKEN_ENV: self.token}
+        threads = str(self.limits.threads) if self.limits.threads else os.environ.get("OMP_NUM_THREADS", "")
         if threads:
             env.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
-        report = self._dir / "isolation.json"
-        env.update({TOKEN_ENV: self.token, "CH4GRADE_ISOLATION_REPORT": str(report),
-                    "PYTHONUNBUFFERED": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
-        # Make the launcher importable even from a non-installed checkout.
-        root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        self.km = KernelManager(kernel_name="ch4grade", transport="ipc", ip=str(self._dir / "k"),
+        env.update(self.extra_env)
+        return env
+
+    def start(self) -> None:
+        lim, box = self.limits, self.sandbox
+        self._dir.chmod(0o711)                  # the kernel's uid may pass through to its own folders
+        run_dir = self._dir / "run"
+        run_dir.mkdir(mode=0o700)
+        scratch = None if box.backend == "bwrap" else self._dir / "work"
+        if scratch is not None:
+            scratch.mkdir(mode=0o700)
+        view = kernel_view(self.data_dirs, run_dir, scratch, lim.scratch_mb, self.cuda)
+        uid = None
+        if box.kernel_uid_possible(view):
+            self.uid_lease = uids.lease()
+            uid = self.uid_lease.uid
+            for d in filter(None, (run_dir, scratch)):
+                os.chown(d, uid, uid)
+        self.cgroup, why_not = KernelCgroup.create(self.token[:16], lim.mem_mb, lim.max_procs)
+        env = self._kernel_env("/tmp" if box.backend == "bwrap" else str(scratch))
+        # torch and fastai alone map ~4 GB of address space: the hard cap leaves that much headroom
+        # above the memory cap, which the cgroup (or the watchdog) enforces.
+        address_mb = lim.mem_mb + VIRTUAL_HEADROOM_MB if lim.mem_mb and lim.address_space else 0
+        kernel = [sys.executable, "-I", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        argv = box.argv(view, kernel, env, mem_mb=address_mb, max_file_mb=lim.max_file_mb, nproc=lim.max_procs,
+                        cgroup_dirs=self.cgroup.join_dirs() if self.cgroup else [], uid=uid)
+        spec_dir = self._dir / "spec" / "ch4grade"
+        spec_dir.mkdir(parents=True)
+        (spec_dir / "kernel.json").write_text(json.dumps(
+            {"argv": argv, "display_name": "ch4grade grading kernel", "language": "python",
+             "interrupt_mode": "message"}))    # a signal would stop bubblewrap, not interrupt the kernel
+        self.km = KernelManager(kernel_name="ch4grade", transport="ipc", ip=str(run_dir / "k"),
+                                connection_file=str(run_dir / "connection.json"),
                                 kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec_dir.parent)]))
-        self.km.start_kernel(cwd=str(self.cwd), env=env)
+        self.km.write_connection_file()
+        if uid is not None:
+            os.chown(self.km.connection_file, uid, uid)
+        self._describe(view, uid, why_not)
+        err_r, err_w = os.pipe()
+        threading.Thread(target=_drain, args=(err_r, self._stderr), daemon=True).start()
+        try:
+            self.km.start_kernel(cwd=str(self._dir), env=env, stdout=subprocess.DEVNULL, stderr=err_w)
+        finally:
+            os.close(err_w)
+        self._root_pid = self.km.provisioner.process.pid
         self.kc = self.km.client()
         self.kc.start_channels()
         try:
             self.kc.wait_for_ready(timeout=lim.startup_timeout)
         except RuntimeError as e:
+            detail = self.stderr_tail().strip().splitlines()[-3:]
             self.shutdown()
-            raise KernelDied(f"the kernel did not start: {e}") from e
-        try:
-            self.isolation = json.loads(report.read_text())
-        except (OSError, ValueError):
-            self.isolation = {}
+            raise KernelDied(f"the kernel did not start: {e}" + (f" ({' / '.join(detail)})" if detail else ""))
+        self.isolation["verified"] = self._verify()
         threading.Thread(target=self._watchdog, daemon=True).start()
+
+    def _describe(self, view, uid: int | None, cgroup_why_not: str) -> None:
+        lim = self.limits
+        enforced = {"filesystem": view.describe() if self.sandbox.backend != "none" else "everything the grader "
+                    "can reach", "uid": uid if uid is not None else os.geteuid()}
+        if self.cgroup:
+            enforced.update(self.cgroup.describe())
+        else:
+            enforced["memory"] = f"RSS watchdog at {lim.mem_mb} MB (no cgroup: {cgroup_why_not})"
+            enforced["processes"] = (f"RLIMIT_NPROC {lim.max_procs} under the kernel's own uid" if uid is not None
+                                     else f"not limited (no cgroup: {cgroup_why_not})")
+        enforced["network"] = {"bwrap": "a new, empty network namespace (its own loopback only)",
+                               "landlock": "TCP refused by Landlock; a new network namespace where possible",
+                               "none": "a new network namespace where possible"}[self.sandbox.backend]
+        enforced["scratch"] = (f"tmpfs of {lim.scratch_mb} MB" if self.sandbox.backend == "bwrap"
+                               else f"a folder of its own; files up to {lim.max_file_mb} MB each")
+        self.isolation["enforced"] = enforced
+
+    def _kernel_pid(self) -> int | None:
+        "The host pid of the kernel's Python process (below the launcher and bubblewrap)."
+        if self._root_pid is None:
+            return None
+        for pid in [self._root_pid, *processes.descendants(self._root_pid)]:
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if f.read().split(b"\0")[1:4] == [b"-I", b"-m", b"ipykernel_launcher"]:
+                        return pid
+            except OSError:
+                continue
+        return None
+
+    def _verify(self) -> dict:
+        pid = self._kernel_pid()
+        return verify.inspect(pid) if pid else {"error": "the kernel process was not found"}
+
+    def stderr_tail(self) -> str:
+        return bytes(self._stderr).decode("utf-8", "replace")
 
     def alive(self) -> bool:
         return self.km is not None and self.km.is_alive() and self.killed_reason is None
@@ -128,6 +228,10 @@ class KernelSession:
             except Exception:
                 pass
         self.kill_all()
+        if self.cgroup:
+            self.cgroup.remove()
+        if self.uid_lease:
+            self.uid_lease.release()
         shutil.rmtree(self._dir, ignore_errors=True)
 
     def __enter__(self):
@@ -139,10 +243,20 @@ class KernelSession:
 
     # ---- processes --------------------------------------------------------------------------
     def pids(self) -> list[int]:
-        "Every live process carrying this session's token (the kernel and all it started)."
-        return processes.matching(f"{TOKEN_ENV}={self.token}".encode())
+        "Every live process of this kernel: its cgroup, its process tree, and whatever carries its token."
+        found = set(self.cgroup.procs()) if self.cgroup else set()
+        root = self._root_pid
+        if root is not None:
+            found.update(processes.descendants(root))
+            if processes.alive(root):
+                found.add(root)
+        found.update(processes.matching(f"{TOKEN_ENV}={self.token}".encode()))
+        found.discard(os.getpid())
+        return sorted(found)
 
     def kill_all(self) -> None:
+        if self.cgroup:
+            self.cgroup.kill()
         processes.kill_until_gone(self.pids)
 
     def rss_mb(self) -> float:
@@ -166,9 +280,18 @@ class KernelSession:
                 self.kill_all()
                 return
 
+    def death_reason(self) -> str:
+        "Why the kernel is gone, as far as the grader can tell."
+        if self.killed_reason:
+            return self.killed_reason
+        if self.cgroup and self.cgroup.oom_kills():
+            self.killed_reason = f"used more than its {self.limits.mem_mb} MB memory limit (stopped by the cgroup)"
+            return self.killed_reason
+        return "the kernel process ended"
+
     # ---- running code -----------------------------------------------------------------------
     def interrupt(self, wait: float = 10.0) -> bool:
-        "Send SIGINT; True if the kernel came back to idle within `wait` seconds."
+        "Interrupt the running code (a control message); True if the kernel came back to idle within `wait` s."
         try:
             self.km.interrupt_kernel()
         except Exception:
@@ -185,8 +308,11 @@ class KernelSession:
                 return True
         return False
 
-    def execute(self, code: str, timeout: float, silent: bool = False) -> Run:
-        "Run `code`; returns after the kernel is idle again, or on timeout (interrupted) or death."
+    def execute(self, code: str, timeout: float, silent: bool = False, nonce: str | None = None) -> Run:
+        """Run `code`; returns after the kernel is idle again, or on timeout (interrupted) or death.
+
+        Payloads of the probe mimetype are kept only when they carry `nonce` (the first one, if it is
+        within `max_answer_bytes`); every other one is counted against the output cap and dropped."""
         if not self.alive():
             raise KernelDied(self.killed_reason or "the kernel is not running")
         lim = self.limits
@@ -213,8 +339,7 @@ class KernelSession:
             except queue.Empty:
                 if not self.alive():
                     run.status, run.seconds = "died", time.monotonic() - start
-                    run.error = {"ename": "KernelDied",
-                                 "evalue": self.killed_reason or "the kernel process ended", "traceback": []}
+                    run.error = {"ename": "KernelDied", "evalue": self.death_reason(), "traceback": []}
                     return run
                 continue
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
@@ -233,7 +358,13 @@ class KernelSession:
             elif kind in ("execute_result", "display_data"):
                 data = content.get("data", {})
                 if self.payload_mime in data:
-                    run.payloads.append(data[self.payload_mime])
+                    payload = data[self.payload_mime]
+                    size = _payload_size(payload)
+                    if nonce is not None and run.answer is None and isinstance(payload, dict) \
+                            and payload.get("nonce") == nonce and size <= lim.max_answer_bytes:
+                        run.answer = payload
+                    else:
+                        run.dropped_bytes += size
                     continue
                 out = {"output_type": kind, "data": data, "metadata": content.get("metadata", {})}
                 if kind == "execute_result":

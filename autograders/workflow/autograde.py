@@ -197,7 +197,8 @@ def _batch_available() -> bool:
     return True
 
 
-def _grade_with_batch(course: Course, todo: list[Submission], jobs: int, force: bool, progress: bool):
+def _grade_with_batch(course: Course, todo: list[Submission], jobs: int, force: bool, progress: bool,
+                      isolation: str = "auto"):
     """The engine through `autograders.batch` (a worker process per notebook, hard time limits, resume):
     per assignment, the submissions are staged as `.grading/<assignment>/submissions/<student>.ipynb`
     so that results and executed notebooks get one name per student. Yields (submission, result, executed)."""
@@ -211,6 +212,7 @@ def _grade_with_batch(course: Course, todo: list[Submission], jobs: int, force: 
         work = course.root / ".grading" / assignment
         executed_dir, results_dir = work / "executed", work / "results"
         staged = []
+        config = GradeConfig(executed_dir=str(executed_dir), isolation=isolation)
         for sub in subs:
             p = work / "submissions" / f"{sub.student}.ipynb"
             data = sub.path.read_bytes()
@@ -218,10 +220,9 @@ def _grade_with_batch(course: Course, todo: list[Submission], jobs: int, force: 
                 p.parent.mkdir(parents=True, exist_ok=True)
                 p.write_bytes(data)
             stale = executed_dir / p.name
-            if stale.exists() and (force or finished(results_dir / f"{p.stem}.json", p) is None):
+            if stale.exists() and (force or finished(results_dir / f"{p.stem}.json", p, config, assignment) is None):
                 stale.unlink()
             staged.append(p)
-        config = GradeConfig(executed_dir=str(executed_dir))
         pairs = grade_many(staged, results_dir, assignment=assignment, config=config, jobs=jobs,
                            resume=not force, progress=progress,
                            students={p: s.student for p, s in zip(staged, subs)})
@@ -258,7 +259,8 @@ def _grade_locally(todo: list[Submission], grader: Grader, jobs: int, source, fi
 
 
 def autograde(course: Course, name: str | None = None, jobs: int = 1, force: bool = False,
-              student: str | None = None, grader: Grader | None = None, progress: bool = True) -> AutogradeSummary:
+              student: str | None = None, grader: Grader | None = None, progress: bool = True,
+              isolation: str = "auto") -> AutogradeSummary:
     from tqdm.auto import tqdm
 
     subs = course.submissions(name, student)
@@ -289,11 +291,14 @@ def autograde(course: Course, name: str | None = None, jobs: int = 1, force: boo
         if not result.get("student"):
             result["student"] = sub.student
         g = Graded(sub, result)
-        g.warnings += _write_outputs(course, sub, result, executed)
+        try:
+            g.warnings += _write_outputs(course, sub, result, executed)
+        except OSError as e:  # that submission's files, not the class's grading
+            g.warnings.append(f"{sub.student}/{sub.assignment}: could not write its autograded files ({e})")
         summary.graded.append(g)
 
     if grader is None and _batch_available():
-        for sub, result, executed in _grade_with_batch(course, todo, jobs, force, progress):
+        for sub, result, executed in _grade_with_batch(course, todo, jobs, force, progress, isolation):
             finish(sub, result, executed)
     else:
         _grade_locally(todo, grader or engine_grader, jobs, source, finish, progress)

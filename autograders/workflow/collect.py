@@ -2,8 +2,24 @@
 
 Every input file ends in the summary with a status: `collected`, `updated` (a newer submission replaced
 an older one, which is kept under `collect_archive/`), `unchanged`, `duplicate` (the same student and
-assignment twice in this batch: the newest file wins), `rejected` (with the reason) or `ignored`
+assignment twice in this batch: the newest file wins, but a file identified by its name or folder always
+beats one identified only by its metadata), `rejected` (with the reason) or `ignored`
 (OS litter such as `__MACOSX/` or `.DS_Store`). A bad file never stops the others.
+
+Who the student is follows `names.identify`: the file name or folder (what the LMS says) wins over the
+notebook's metadata, which only fills in when the name says nothing; a notebook whose metadata names
+someone else is collected for the student of its name, with a warning. Each entry keeps the student's
+original name (`display_name`), also written to `collected_from.json` beside the notebook and, for a new
+student, into the gradebook's `last_name`.
+
+Two files with the same id and the same student (the same `names.normalise_name`, or a name that is the
+id itself, as in nbgrader's own folders) are one student resubmitting: the newest is kept, the other is a
+`duplicate` (reported, never deleted from the source). Two files whose names differ but meet on one id
+(`José` and `Jose`, or a name already recorded in `submitted/<id>/*/collected_from.json` by an earlier
+collect) are different students: one keeps the id (the recorded name, else the ASCII one, else the first
+in sort order) and every other gets `names.alternative_id`; the summary's `warnings` name the files.
+Names that differ but look alike in ASCII (`Park 지민` -> `park-...` and `Park 서연` -> `park-...`) are
+listed there too, so that nobody mistakes one for the other.
 """
 from __future__ import annotations
 
@@ -13,6 +29,7 @@ import json
 import os
 import shutil
 import zipfile
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -21,7 +38,7 @@ import nbformat
 
 from .course import Course, WorkflowError
 from .files import atomic_write_bytes, atomic_write_text, write_json
-from .names import identify
+from .names import METADATA, alternative_id, ascii_id, identify, loses_letters, normalise_name
 from .safezip import MiB, ZipLimits, read_members
 
 IGNORED_PARTS = ("__MACOSX", ".ipynb_checkpoints", ".DS_Store", "Thumbs.db", "desktop.ini")
@@ -37,12 +54,15 @@ class Entry:
     assignment: str | None = None
     how: str = ""                   # how the student was identified
     dest: str = ""
+    display_name: str | None = None  # the student's original name (file name, folder or metadata)
+    warnings: list[str] = field(default_factory=list)  # identity problems: metadata mismatch, shared id
 
 
 @dataclass
 class CollectSummary:
     source: str
     entries: list[Entry] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # across files: names sharing an id, look-alike ids
 
     def count(self, status: str) -> int:
         return sum(e.status == status for e in self.entries)
@@ -52,17 +72,25 @@ class CollectSummary:
         return self.count("rejected") == 0
 
     def lines(self) -> list[str]:
-        out = [f"collect {self.source}: " + ", ".join(f"{self.count(s)} {s}" for s in STATUSES if self.count(s))]
+        n_warn = len(self.warnings) + sum(len(e.warnings) for e in self.entries)
+        out = [f"collect {self.source}: " + ", ".join(f"{self.count(s)} {s}" for s in STATUSES if self.count(s))
+               + (f"; {n_warn} warning{'s' * (n_warn != 1)}" if n_warn else "")]
         for e in self.entries:
             if e.status in ("collected", "updated", "unchanged"):
-                out.append(f"  {e.status:9s} {e.student}/{e.assignment}  <- {e.source}  ({e.how})")
+                name = f" [{e.display_name}]" if e.display_name and e.display_name != e.student else ""
+                out.append(f"  {e.status:9s} {e.student}/{e.assignment}{name}  <- {e.source}  ({e.how})")
         for e in self.entries:
             if e.status in ("duplicate", "rejected"):
                 out.append(f"  {e.status.upper():9s} {e.source}: {e.reason}")
+        for e in self.entries:
+            for w in e.warnings:
+                out.append(f"  WARNING   {e.source}: {w}")
+        for w in self.warnings:
+            out.append(f"  WARNING   {w}")
         return out
 
     def to_dict(self) -> dict:
-        return {"source": self.source, "entries": [asdict(e) for e in self.entries]}
+        return {"source": self.source, "entries": [asdict(e) for e in self.entries], "warnings": self.warnings}
 
 
 @dataclass
@@ -181,6 +209,7 @@ def collect(course: Course, source: str | Path, limits: ZipLimits | None = None,
             continue
         ident = identify(rel, known, nb.metadata)
         entry.student, entry.assignment, entry.how = ident.student, ident.assignment, ident.how
+        entry.display_name, entry.warnings = ident.name, list(ident.warnings)
         if ident.assignment is None:
             entry.reason = f"unknown assignment (expected one of: {', '.join(known)} in the name or metadata)"
             continue
@@ -190,29 +219,41 @@ def collect(course: Course, source: str | Path, limits: ZipLimits | None = None,
             continue
         candidates.append(_Candidate(entry, data, mtime))
 
-    # the same student and assignment twice: keep the newest (then the last in path order)
+    _separate_students(course, candidates, summary)
+    # the same student and assignment twice: keep the newest (then the last in path order); a file whose
+    # name or folder says who it is beats one that only its own metadata names
     by_key: dict[tuple[str, str], list[_Candidate]] = {}
     for c in candidates:
         by_key.setdefault((c.entry.student, c.entry.assignment), []).append(c)
     winners = []
     for group in by_key.values():
-        group.sort(key=lambda c: (c.mtime, c.entry.source))
+        group.sort(key=lambda c: (c.entry.how != METADATA, c.mtime, c.entry.source))
         winner = group[-1]
         for loser in group[:-1]:
             loser.entry.status = "duplicate"
-            loser.entry.reason = (f"another file for {winner.entry.student}/{winner.entry.assignment} "
-                                  f"is newer: kept {winner.entry.source}")
+            if loser.entry.how == METADATA and winner.entry.how != METADATA:
+                loser.entry.reason = (f"only its notebook metadata names {winner.entry.student}, whose "
+                                      f"{winner.entry.how} identifies another file: kept {winner.entry.source}")
+            else:
+                loser.entry.reason = (f"another file for {winner.entry.student}/{winner.entry.assignment} "
+                                      f"is newer: kept {winner.entry.source}")
         winners.append(winner)
 
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     for c in winners:
         _store(course, c, stamp)
 
-    students = sorted({c.entry.student for c in winners if c.entry.status in ("collected", "updated", "unchanged")})
+    students = {c.entry.student: c.entry.display_name for c in sorted(winners, key=lambda c: c.entry.source)
+                if c.entry.status in ("collected", "updated", "unchanged")}
     if students:
         with course.gradebook() as gb:
-            for s in students:
-                gb.update_or_create_student(s)
+            for s in sorted(students):
+                student = gb.update_or_create_student(s)
+                name = students[s]
+                if name and name != s and not (student.first_name or student.last_name):
+                    # the whole name as the last name: which part is the family name is not ours to guess
+                    student.first_name, student.last_name = "", name[:128]
+                    gb.db.commit()
     write_json(course.root / "collect_summary.json", summary.to_dict())
     return summary
 
@@ -225,7 +266,11 @@ def _store(course: Course, c: _Candidate, stamp: str) -> None:
     if dest.exists():
         if hashlib.sha256(dest.read_bytes()).digest() == hashlib.sha256(c.data).digest():
             e.status, e.reason = "unchanged", "identical to the submission already collected"
+            _record_name(folder / "collected_from.json", e)
             return
+        if e.how == METADATA:
+            e.warnings.append(f"identified only by its notebook metadata, it replaces the submission of "
+                              f"{e.student} collected before")
         archive = course.root / "collect_archive" / stamp / e.student / e.assignment
         archive.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(folder, archive, dirs_exist_ok=True)
@@ -235,4 +280,86 @@ def _store(course: Course, c: _Candidate, stamp: str) -> None:
     atomic_write_bytes(dest, c.data)
     when = dt.datetime.fromtimestamp(c.mtime or dt.datetime.now().timestamp(), dt.timezone.utc)
     atomic_write_text(folder / "timestamp.txt", when.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
-    atomic_write_text(folder / "collected_from.json", json.dumps({"source": e.source, "identified_by": e.how}))
+    atomic_write_text(folder / "collected_from.json", json.dumps(
+        {"source": e.source, "identified_by": e.how, "display_name": e.display_name, "warnings": e.warnings},
+        ensure_ascii=False))
+
+
+def _record_name(record: Path, e: Entry) -> None:
+    "Add the student's name to a record written before names were kept (the id stays the owner's)."
+    try:
+        data = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(data, dict) and not data.get("display_name") and e.display_name:
+        data["display_name"] = e.display_name
+        atomic_write_text(record, json.dumps(data, ensure_ascii=False))
+
+
+def _is_id_itself(name: str | None, sid: str) -> bool:
+    "A name that is already the id (nbgrader's folders, lower-case user names) goes with any name of that id."
+    return name is None or name.strip() == sid
+
+
+def _recorded_names(course: Course, sid: str) -> dict[str, str]:
+    "normalised name -> name of the students earlier collects stored under `sid` (any assignment)."
+    out: dict[str, str] = {}
+    for record in sorted((course.root / "submitted" / sid).glob("*/collected_from.json")):
+        try:
+            name = json.loads(record.read_text(encoding="utf-8")).get("display_name")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(name, str) and name and not _is_id_itself(name, sid):
+            out.setdefault(normalise_name(name), name)
+    return out
+
+
+def _separate_students(course: Course, candidates: list[_Candidate], summary: CollectSummary) -> None:
+    """Different names that meet on one id keep distinct ids (see the module docstring); report them, and
+    the look-alike ids of names that lost letters to ASCII."""
+    by_id: dict[str, list[_Candidate]] = defaultdict(list)
+    for c in candidates:
+        by_id[c.entry.student].append(c)
+    for sid, group in sorted(by_id.items()):
+        recorded = _recorded_names(course, sid)
+        named: dict[str, list[_Candidate]] = defaultdict(list)
+        for c in group:
+            if not _is_id_itself(c.entry.display_name, sid):
+                named[normalise_name(c.entry.display_name)].append(c)
+        if recorded:
+            owners = set(recorded)
+        else:
+            first = min(named, key=lambda k: (not k.isascii(), k), default=None)
+            owners = {first} if first is not None else set()
+        owner_name = next(iter(recorded.values()), None) or next(
+            (cs[0].entry.display_name for k, cs in named.items() if k in owners), None)
+        for c in group:  # `alice/ch04.ipynb` beside `Alice_ch04.ipynb`: the name, for display
+            if _is_id_itself(c.entry.display_name, sid) and owner_name:
+                c.entry.display_name = owner_name
+        moved = {k: cs for k, cs in named.items() if k not in owners}
+        for cs in moved.values():
+            new = alternative_id(cs[0].entry.display_name)
+            for c in cs:
+                c.entry.student = new
+                c.entry.warnings.append(f"another student's name also gives the id {sid!r}: "
+                                        f"collected as {new!r} instead")
+        if moved:
+            kept = ", ".join(c.entry.source for c in group if c.entry.student == sid) or "collected earlier"
+            others = "; ".join(f"{cs[0].entry.display_name!r} -> {cs[0].entry.student!r} "
+                               f"({', '.join(c.entry.source for c in cs)})" for _, cs in sorted(moved.items()))
+            summary.warnings.append(f"different names give the same id {sid!r}, kept apart: "
+                                    f"{owner_name!r} -> {sid!r} ({kept}); {others}")
+    # look-alike ids: names that lost letters to ASCII, with the same ASCII part as another student's
+    by_base: dict[str, dict[str, tuple[str, list[str]]]] = defaultdict(dict)
+    for c in candidates:
+        name = c.entry.display_name or c.entry.student
+        base = ascii_id(name)
+        if base:
+            _, sources = by_base[base].setdefault(c.entry.student, (name, []))
+            sources.append(c.entry.source)
+    for base, ids in sorted(by_base.items()):
+        if len(ids) > 1 and any(loses_letters(name) for name, _ in ids.values()):
+            listed = "; ".join(f"{name!r} -> {sid!r} ({', '.join(srcs)})"
+                               for sid, (name, srcs) in sorted(ids.items()))
+            summary.warnings.append(f"different students whose names look alike in ASCII ({base!r}), "
+                                    f"kept apart: {listed}")

@@ -87,7 +87,7 @@ def ensure_mnist_dir(mnist_dir: str | Path | None = None) -> Path:
 
 def run_demo(out_dir: str | Path = "demo_out", assignments=DEMO_ASSIGNMENTS, jobs: int = 2,
              prepare_data: bool = True, progress: bool = True, log=print,
-             mnist_dir: str | Path | None = None) -> DemoResult:
+             mnist_dir: str | Path | None = None, isolation: str = "auto") -> DemoResult:
     out_dir = Path(out_dir).resolve()
     log(f"MNIST files: {ensure_mnist_dir(mnist_dir)}")
     course = Course.open(out_dir / "course")
@@ -121,7 +121,7 @@ def run_demo(out_dir: str | Path = "demo_out", assignments=DEMO_ASSIGNMENTS, job
         log("    " + line)
 
     log(f"5/8 autograding ({jobs} at a time) ...")
-    res.graded = autograde(course, None, jobs=jobs, progress=progress)
+    res.graded = autograde(course, None, jobs=jobs, progress=progress, isolation=isolation)
     for w in res.graded.warnings:
         log(f"    warning: {w}")
 

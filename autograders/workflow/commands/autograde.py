@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 
+from ...commands import isolation
 from ..autograde import autograde
 from ._common import add_course_argument, friendly_errors, open_course
 
@@ -13,6 +14,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--jobs", "-j", type=int, default=1, help="notebooks graded at once (default 1)")
     parser.add_argument("--student", help="only this student's submissions")
     parser.add_argument("--force", action="store_true", help="grade again even when already graded")
+    isolation.add_argument(parser)
 
 
 @friendly_errors
@@ -20,9 +22,11 @@ def run(args) -> int:
     if args.jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return 2
+    if isolation.resolve(args.isolation, "ch4grade autograde") is None:
+        return 2
     course = open_course(args, create=False)
-    summary = autograde(course, args.name, jobs=args.jobs,
-                        force=args.force, student=args.student)
+    summary = autograde(course, args.name, jobs=args.jobs, force=args.force, student=args.student,
+                        isolation=args.isolation)
     print("\n".join(summary.table()))
     for w in summary.warnings:
         print(f"warning: {w}", file=sys.stderr)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 
+from ...commands import isolation
 from ..demo import DEMO_ASSIGNMENTS, run_demo, where
 from ._common import friendly_errors
 
@@ -15,13 +16,16 @@ def add_arguments(parser) -> None:
     parser.add_argument("--mnist", metavar="DIR", help="the folder with the four MNIST .gz files "
                         "(default: $CH4GRADE_MNIST_DIR, else ../shared/data/mnist beside the checkout)")
     parser.add_argument("--no-data", action="store_true", help="skip preparing MNIST_SAMPLE (already there)")
+    isolation.add_argument(parser)
 
 
 @friendly_errors
 def run(args) -> int:
     t0 = time.monotonic()
+    if isolation.resolve(args.isolation, "ch4grade demo") is None:
+        return 2
     res = run_demo(args.dir, tuple(args.assignments), jobs=max(1, args.jobs), prepare_data=not args.no_data,
-                   mnist_dir=args.mnist)
+                   mnist_dir=args.mnist, isolation=args.isolation)
     print()
     print("\n".join(res.table))
     print()

@@ -1,0 +1,153 @@
+"""Start a grading kernel inside its limits: `python -I /abs/path/launch.py [options] -- CMD...`.
+
+Standard library only, run by absolute path in isolated mode (`-I`), so no module is ever resolved from
+a folder a student can write. In order, before it execs CMD (the kernel, or bubblewrap wrapping it):
+1. joins the kernel's cgroups (`--cgroup DIR`, memory and process count for everything it starts);
+2. sets rlimits: address space (`--mem-mb`), file size, no core dumps, processes (`--nproc`, counted
+   per uid, so it bites under the kernel's own uid);
+3. cuts the network with a new, empty network namespace (`--no-network`; `--try-no-network` where it can);
+4. becomes a child subreaper (`--subreaper`), so orphans stay below the kernel;
+5. drops to the kernel's own uid and gid (`--uid/--gid`, no supplementary groups, no capabilities), or
+   stays uid 0 without any capability (`--drop-caps`, securebits locked);
+6. applies Landlock (`--landlock-ro/-rw/-dev PATH`): the only files it may touch afterwards.
+Any step that was asked for and fails stops the launch (exit 111): a kernel never runs with less
+isolation than the grader reports.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import resource
+import sys
+
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWNET = 0x40000000
+PR_SET_CHILD_SUBREAPER = 36
+PR_CAPBSET_DROP, PR_SET_SECUREBITS = 24, 28
+SECURE_ALL_BITS_LOCKED = 0x3f          # noroot, no_setuid_fixup, keep_caps(off): each with its lock
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+FAILED = 111
+
+
+def fail(message: str) -> None:
+    print(f"ch4grade launch: {message}", file=sys.stderr, flush=True)
+    os._exit(FAILED)
+
+
+def join_cgroups(dirs: list[str]) -> None:
+    for d in dirs:
+        with open(os.path.join(d, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+
+
+def set_limits(mem_mb: int, max_file_mb: int, nproc: int) -> None:
+    if mem_mb > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (mem_mb * 2**20,) * 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if max_file_mb > 0:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_mb * 2**20,) * 2)
+    if nproc > 0:
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+
+
+def unshare_network() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNET) == 0:
+        return
+    uid, gid = os.getuid(), os.getgid()
+    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), f"unshare: {os.strerror(ctypes.get_errno())}")
+    with open("/proc/self/setgroups", "w") as f:       # keep our own uid inside the user namespace
+        f.write("deny")
+    with open("/proc/self/uid_map", "w") as f:
+        f.write(f"{uid} {uid} 1")
+    with open("/proc/self/gid_map", "w") as f:
+        f.write(f"{gid} {gid} 1")
+
+
+def drop_privileges(uid: int, gid: int) -> None:
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    if os.getuid() != uid or os.geteuid() != uid:
+        raise OSError("the uid did not change")
+
+
+def drop_capabilities() -> None:
+    "Stay uid 0 but without any capability, now and after exec (securebits locked)."
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_SECUREBITS, SECURE_ALL_BITS_LOCKED & ~0x10, 0, 0, 0) != 0:  # all but keep_caps
+        raise OSError(ctypes.get_errno(), f"securebits: {os.strerror(ctypes.get_errno())}")
+    cap = 0
+    while libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0 or ctypes.get_errno() != 22:   # EINVAL: no such cap
+        cap += 1
+        if cap > 128:
+            break
+    header = (ctypes.c_uint32 * 2)(LINUX_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()                       # effective, permitted, inheritable: all empty
+    if libc.capset(header, data) != 0:
+        raise OSError(ctypes.get_errno(), f"capset: {os.strerror(ctypes.get_errno())}")
+
+
+def apply_landlock(ro: list[str], rw: list[str], dev: list[str]) -> None:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import landlock  # beside this file
+    landlock.restrict(ro, rw, dev)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--" not in argv:
+        fail("usage: python -I launch.py [options] -- CMD...")
+    cut = argv.index("--")
+    p = argparse.ArgumentParser()
+    p.add_argument("--cgroup", action="append", default=[])
+    p.add_argument("--mem-mb", type=int, default=0)
+    p.add_argument("--max-file-mb", type=int, default=1024)
+    p.add_argument("--nproc", type=int, default=0)
+    p.add_argument("--no-network", action="store_true")
+    p.add_argument("--try-no-network", action="store_true", help="cut the network where possible")
+    p.add_argument("--drop-caps", action="store_true")
+    p.add_argument("--subreaper", action="store_true")
+    p.add_argument("--uid", type=int)
+    p.add_argument("--gid", type=int)
+    p.add_argument("--landlock", action="store_true")
+    p.add_argument("--landlock-ro", action="append", default=[])
+    p.add_argument("--landlock-rw", action="append", default=[])
+    p.add_argument("--landlock-dev", action="append", default=[])
+    opts = p.parse_args(argv[:cut])
+    cmd = argv[cut + 1:]
+    if not cmd:
+        fail("no command to run")
+    steps = [("joining the kernel's cgroups", lambda: join_cgroups(opts.cgroup)),
+             ("setting rlimits", lambda: set_limits(opts.mem_mb, opts.max_file_mb, opts.nproc))]
+    if opts.no_network:
+        steps.append(("cutting the network", unshare_network))
+    if opts.try_no_network:
+        try:
+            unshare_network()
+        except OSError:
+            pass
+    if opts.subreaper:
+        steps.append(("becoming a subreaper", lambda: ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1)))
+    if opts.uid is not None:
+        steps.append(("dropping to the kernel's uid", lambda: drop_privileges(opts.uid, opts.gid)))
+    if opts.drop_caps:
+        steps.append(("dropping capabilities", drop_capabilities))
+    if opts.landlock:
+        steps.append(("applying Landlock", lambda: apply_landlock(opts.landlock_ro, opts.landlock_rw,
+                                                                  opts.landlock_dev)))
+    for what, step in steps:
+        try:
+            step()
+        except (OSError, ValueError) as e:
+            fail(f"{what} failed: {e}")
+    try:
+        os.execv(cmd[0], cmd)
+    except OSError as e:
+        fail(f"cannot run {cmd[0]}: {e}")
+
+
+if __name__ == "__main__":
+    main()
