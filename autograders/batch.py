@@ -188,10 +188,10 @@ def grade_one(notebook: Path, out: Path, assignment: str | None, config: GradeCo
     if student:
         r.student = student
     text = json.dumps(r.to_dict(), indent=1)
-    try:
-        write_atomic(out, text)
+    try:   # the index first: a batch killed in between leaves a file the index does not vouch for
         if index is not None:
             index.record(out, text, r, fingerprint(config, assignment))
+        write_atomic(out, text)
     except OSError as e:
         r.grader_failure = True
         r.error = f"the result could not be written to {out} ({e.strerror or e})" + (f"; {r.error}" if r.error else "")

@@ -23,7 +23,7 @@ def grader_data_problem(spec, fastai_home: str | None = None) -> str | None:
     from reference.data.locate import mnist_dir
     try:
         mnist_dir(progress=False)
-    except MnistDataError as e:
+    except (MnistDataError, OSError) as e:
         return f"the grader's MNIST files are missing or damaged ({e})"
     data = fastai_data_dir(fastai_home)
     missing = [name for name in spec.data if not (data / name).is_dir()]

@@ -32,7 +32,7 @@ import torch
 from . import notebook as nbk
 from .checks import available_assignments, get_assignment
 from .checks.spec import Assignment, CheckFailed, GraderError
-from .execute.probe import figures_code
+from .execute.probe import figure_axes, figures_code
 from .execute.sandbox import IsolationUnavailable, Sandbox, choose
 from .execute.session import KernelDied, KernelSession, Limits
 from .execute.startup import startup_code
@@ -112,10 +112,10 @@ def environment(config: GradeConfig, session: KernelSession | None = None) -> di
     return env
 
 
-def fastai_home(config: GradeConfig) -> str:
-    "The prepared data the kernel's `untar_data` reads (read-only in the sandbox)."
-    from reference.data.layouts import fastai_home_dir
-    return str(fastai_home_dir(config.fastai_home))
+def fastai_data(config: GradeConfig) -> str:
+    "The prepared datasets the kernel's `untar_data` finds (read-only in the sandbox)."
+    from reference.data.layouts import fastai_data_dir
+    return str(fastai_data_dir(config.fastai_home).resolve())
 
 
 def _not_run(assignment: Assignment, reason: str, answers: dict | None = None) -> list[ItemResult]:
@@ -169,12 +169,13 @@ def grade_notebook(path: str | Path, assignment: str | Assignment | None = None,
     problem = grader_data_problem(spec, config.fastai_home)
     if problem:
         return _fail(result, spec, f"grader failure: {problem}", config, t0, grader_failure=True)
+    src = Path(source or spec.source or source_notebook(spec.name))
     try:
-        src = Path(source or spec.source or source_notebook(spec.name))
         return Grader(spec, nb, config, result, t0, src, sandbox).grade()
     except Exception as e:  # a grader bug must not lose the submission
-        result.notes.append("".join(traceback.format_exception(type(e), e, e.__traceback__))[-4000:])
-        return _fail(result, spec, f"internal grader error: {type(e).__name__}: {e}", config, t0,
+        clean = redactor_for(spec, src).clean       # the exception may quote what the kernel sent
+        result.notes.append(clean("".join(traceback.format_exception(type(e), e, e.__traceback__)), 4000))
+        return _fail(result, spec, clean(f"internal grader error: {type(e).__name__}: {e}"), config, t0,
                      grader_failure=True)
 
 
@@ -208,8 +209,7 @@ class Grader:
 
     # ---- kernel ---------------------------------------------------------------------------
     def _env(self) -> dict:
-        env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "CH4GRADE_GRADING": "1",
-               "FASTAI_HOME": fastai_home(self.config)}
+        env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "CH4GRADE_GRADING": "1"}
         if self.config.device == "cpu":
             env["CUDA_VISIBLE_DEVICES"] = ""
         elif os.environ.get("CUDA_VISIBLE_DEVICES") is not None:
@@ -222,7 +222,7 @@ class Grader:
         if cuda:  # the CUDA driver maps huge virtual ranges: the memory cap alone (cgroup or watchdog)
             limits = Limits(**{**limits.__dict__, "address_space": False})
         self.session = KernelSession(env=self._env(), limits=limits, sandbox=self.sandbox,
-                                     data_dirs=[fastai_home(self.config)], cuda=cuda)
+                                     fastai_data=fastai_data(self.config), cuda=cuda)
         self.session.start()
         run = self.session.execute(startup_code(self.config.seed, str(ROOT)), timeout=60, silent=True)
         if run.status != "ok":
@@ -328,15 +328,7 @@ class Grader:
             drawn = KernelNamespace(self.session, deadline=time.monotonic() + 30).run(figures_code())
         except (CheckFailed, KernelDied, TimeoutError):
             return []
-        if not isinstance(drawn, list):
-            return []
-        axes = [ax for fig in drawn if isinstance(fig, list) for ax in fig if isinstance(ax, dict)]
-        for ax in axes:
-            for line in ax.get("lines", []):
-                for k in ("x", "y"):
-                    if isinstance(line.get(k), np.ndarray):
-                        line[k] = torch.from_numpy(line[k])
-        return axes
+        return figure_axes(drawn)
 
     @staticmethod
     def _label(cell) -> str:

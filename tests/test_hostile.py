@@ -1,18 +1,27 @@
-"""Hostile and broken submissions (tests/hostile/cases.py) against the grading engine and the batch.
+"""Hostile and broken submissions (tests/hostile/cases.py) against the grading engine and the batch,
+under strict isolation (the strongest sandbox this machine has; CI installs bubblewrap).
 
-For each case: the exact per-item scores and a clear reason; no fooling attempt gains a point; the
-grading never crashes and stays within its budget plus a small margin; every other item is graded as it
-would be alone. Batch level: `--jobs 2` changes nobody's result, and a grader killed with SIGKILL midway
-loses no finished result and leaves no kernel behind.
+For each case: the exact per-item scores and a clear reason; no attack gains a point; the grading never
+crashes and stays within its budget plus a small margin; every other item is graded as it would be alone.
+Around the batch: classmates graded before it keep their result files byte for byte, a classmate graded
+beside it scores full marks, nothing connects to the host's loopback, nothing is planted outside the
+sandbox, no process of a sandbox uid survives, and a restarted kernel is as isolated as the first.
+Batch level: `--jobs 2` changes nobody's result, and a grader killed with SIGKILL midway loses no
+finished result and leaves no kernel behind.
 """
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import sysconfig
+import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -20,26 +29,48 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograders.batch import grade_many
-from autograders.execute.processes import matching as processes
+from autograders.batch import INDEX, grade_many
 from autograders.engine import GradeConfig, grade_notebook
+from autograders.execute.processes import matching as processes
+from autograders.execute.sandbox import choose
+from autograders.execute.sandbox.cgroup import KernelCgroup
 from autograders.execute.session import TOKEN_ENV, Limits
 from autograders.results import SubmissionResult
 from hostile import cases, tiny
 
 TESTS = Path(__file__).resolve().parent
-LIMITS = dict(cell_timeout=15, budget=60, checks_budget=60, mem_mb=1500, startup_timeout=60)
+ROOT = TESTS.parent
+LIMITS = dict(cell_timeout=15, budget=60, checks_budget=60, mem_mb=1500, startup_timeout=60, scratch_mb=256)
 MARGIN_S = 20          # one kernel (re)start on 2 shared cores, and interrupting a cell
-MARKER = f"ch4grade-hostile-{uuid.uuid4().hex[:8]}"   # in every kernel's environment: finds our processes
+UIDS = (51000, 51199)  # this module's kernels run under these uids (as root): a leftover is any process of one
+SANDBOX = choose("auto")
+if SANDBOX.backend == "none":
+    msg = "no sandbox works on this machine (install bubblewrap): " + "; ".join(SANDBOX.skipped)
+    if os.environ.get("CI"):
+        raise RuntimeError(msg)
+    pytest.skip(msg, allow_module_level=True)
+
+
+def _cgroups() -> bool:
+    cg, _ = KernelCgroup.create(f"probe-{uuid.uuid4().hex[:8]}", 64, 16)
+    if cg:
+        cg.remove()
+    return cg is not None
+
+
+# the limit cases run where their limit is enforced (CI: root, bubblewrap, cgroups: all of them)
+APPLICABLE = {"signal_everything": SANDBOX.backend == "bwrap", "disk_fill": SANDBOX.backend == "bwrap",
+              "child_memory_bomb_without_token": _cgroups(), "fork_bomb": _cgroups()}
+CASES = cases.ALL + cases.SANDBOX + [c for name, c in cases.SANDBOX_LIMITS.items() if APPLICABLE[name]]
 
 
 def config(**limits) -> GradeConfig:
-    return GradeConfig(limits=Limits(**{**LIMITS, **limits}), device="cpu")
+    return GradeConfig(limits=Limits(**{**LIMITS, **limits}), device="cpu", isolation="strict")
 
 
 def _env() -> dict:
     return {"CH4GRADE_EXTRA_CHECKS": "hostile.tiny", "CH4GRADE_HOSTILE_SOURCE": str(tiny.SOURCE),
-            "CH4GRADE_HOSTILE_MARKER": MARKER,
+            "CH4GRADE_SANDBOX_UIDS": f"{UIDS[0]}-{UIDS[1]}",
             "PYTHONPATH": os.pathsep.join(p for p in (str(TESTS), os.environ.get("PYTHONPATH")) if p)}
 
 
@@ -56,26 +87,80 @@ def env_vars():
 
 
 def our_kernels() -> list[int]:
-    "Processes carrying a kernel token that were started by this test module (they carry MARKER)."
-    return [p for p in processes(MARKER.encode()) if p in processes(TOKEN_ENV.encode())]
+    "Live processes of this module's kernels: any process of a sandbox uid (as root), else any kernel token."
+    if os.geteuid() != 0:
+        return processes(TOKEN_ENV.encode())
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and UIDS[0] <= os.stat(f"/proc/{entry}").st_uid <= UIDS[1]:
+                found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+class Listener:
+    "A TCP server on the host's loopback that counts who reaches it."
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.5)
+        self.port, self.accepted, self._stop = self.sock.getsockname()[1], 0, threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+                self.accepted += 1
+                conn.close()
+            except OSError:
+                continue
+
+    def close(self):
+        self._stop.set()
+        self.sock.close()
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory, env_vars):
-    "Every case graded once, in one batch of two workers, as `ch4grade grade --jobs 2` does."
+def listener():
+    lst = Listener()
+    yield lst
+    lst.close()
+
+
+def _snapshot(paths) -> dict:
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in paths}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, env_vars, listener):
+    """Every case graded once, in one batch of two workers, as `ch4grade grade --jobs 2 --isolation strict` does.
+    Two classmates (good, wrong) were graded into the same folder before it; a third (good2) beside it."""
     d = tmp_path_factory.mktemp("hostile")
-    subs = d / "subs"
+    subs, out = d / "subs", d / "out"
     subs.mkdir()
-    paths = [c.make(subs, c.name) for c in cases.ALL]
+    cases.CONTEXT.update(root=ROOT, site_packages=sysconfig.get_paths()["purelib"], out_dir=out,
+                         port=listener.port)
+    started = time.time()
     good = tiny.write(subs / "good.ipynb", tiny.build())
     wrong = tiny.write(subs / "wrong.ipynb", tiny.build({"dist": cases.WRONG_DIST}))
     cfg = config()
     cfg.executed_dir = str(d / "executed")
+    grade_many([good, wrong], out, tiny.NAME, cfg, jobs=2, progress=False)
+    before = _snapshot([out / "good.json", out / "wrong.json"])
+    paths = [c.make(subs, c.name) for c in CASES]
+    good2 = tiny.write(subs / "good2.ipynb", tiny.build())
     t = time.monotonic()
-    pairs = grade_many(paths + [good, wrong], d / "out", tiny.NAME, cfg, jobs=2, progress=False)
+    everyone = paths + [good2, good, wrong]
+    pairs = grade_many(everyone, out, tiny.NAME, cfg, jobs=2, progress=False)
     wall = time.monotonic() - t
-    by_name = {Path(nb).stem: pair for nb, pair in zip(paths + [good, wrong], pairs)}
-    return {"dir": d, "pairs": by_name, "wall": wall, "executed": d / "executed", "config": cfg}
+    by_name = {Path(nb).stem: pair for nb, pair in zip(everyone, pairs)}
+    return {"dir": d, "out": out, "pairs": by_name, "wall": wall, "executed": d / "executed", "config": cfg,
+            "before": before, "started": started}
 
 
 def where(result: SubmissionResult, place: str) -> str:
@@ -90,7 +175,7 @@ def where(result: SubmissionResult, place: str) -> str:
     return "\n".join(f"{c['status']}: {c['detail']}" for c in cells)
 
 
-@pytest.mark.parametrize("case", cases.ALL, ids=lambda c: c.name)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_case(corpus, case):
     path, r = corpus["pairs"][case.name]
     saved = SubmissionResult.load(path)                       # the file on disk, as the grader wrote it
@@ -140,6 +225,65 @@ def test_no_child_process_outlives_grading(corpus):
     assert our_kernels() == []
 
 
+def test_every_kernel_was_sandboxed_and_verified(corpus):
+    "Each result says which sandbox ran it and what the grader itself read from /proc about its kernel."
+    for name, (_, r) in corpus["pairs"].items():
+        iso = r.environment.get("isolation")
+        if r.status == "error" and not iso:                    # not a notebook: no kernel was started
+            continue
+        assert iso["backend"] == SANDBOX.backend and iso["mode"] == "strict", name
+        seen = iso["verified"]
+        assert seen["capabilities"] == "none" and seen["no_new_privs"], (name, seen)
+        if SANDBOX.backend == "bwrap":
+            assert {"mnt", "pid", "net"} <= set(seen["separate_namespaces"]), (name, seen)
+        if os.geteuid() == 0 and SANDBOX.backend == "bwrap":
+            assert UIDS[0] <= seen["uid"] <= UIDS[1], (name, seen)
+
+
+def test_a_restarted_kernel_is_as_isolated_as_the_first(corpus):
+    "Modules planted for the next launch, then a crash: the new kernel imports none of them."
+    _, r = corpus["pairs"]["plant_modules_then_crash"]
+    assert any("stopped the kernel" in n for n in r.notes)
+    seen = r.environment["isolation"]["verified"]
+    assert seen["capabilities"] == "none" and "net" in seen["separate_namespaces"]
+    for d in (Path(tempfile.gettempdir()), Path.home(), ROOT):
+        for name in ("ipykernel_launcher.py", "sitecustomize.py", "usercustomize.py", "site.py"):
+            p = d / name
+            assert not p.exists() or p.stat().st_mtime < corpus["started"], p
+
+
+def test_classmates_results_are_untouched(corpus):
+    """Graded before the attackers: their result files keep every byte (and the resume index vouches for them);
+    graded beside them: full marks."""
+    out = corpus["out"]
+    assert _snapshot([out / "good.json", out / "wrong.json"]) == corpus["before"]
+    index = json.loads((out / INDEX).read_text())
+    for name in ("good.json", "wrong.json", "good2.json"):
+        assert index[name]["result_sha256"] == hashlib.sha256((out / name).read_bytes()).hexdigest()
+    good2 = corpus["pairs"]["good2"][1]
+    assert good2.status == "graded" and {i.id: i.score for i in good2.items} == tiny.FULL
+    assert not list(out.glob("*.d")) and not any(json.loads(p.read_text()).get("submission") == "forged"
+                                                 for p in out.glob("*.json") if p.name != INDEX)
+
+
+def test_nothing_reached_the_hosts_loopback(corpus, listener):
+    assert listener.accepted == 0
+
+
+def test_nothing_was_planted_in_the_environment(corpus):
+    site = Path(sysconfig.get_paths()["purelib"])
+    assert not (site / "ch4grade_poison.pth").exists()
+    assert not (site / "sitecustomize.py").exists() or (site / "sitecustomize.py").stat().st_mtime < corpus["started"]
+
+
+def test_public_messages_never_carry_what_hidden_checks_sent(corpus):
+    "Every public check runs before any hidden one: a student error in a public check cannot repeat hidden inputs."
+    _, r = corpus["pairs"]["exfiltrate_hidden_inputs"]
+    text = r.item("total").feedback
+    assert "(4, 28, 28)" in text and "(7, 28, 28)" not in text, text
+    assert r.item("dist").score == tiny.FULL["dist"]
+
+
 def test_forged_result_file_is_overwritten_by_the_grader(corpus):
     path, r = corpus["pairs"]["write_forged_result_file"]
     data = json.loads(path.read_text())
@@ -178,7 +322,7 @@ def _cli(out: Path, subs: list[Path], **popen):
     env = {**os.environ, **_env()}
     return subprocess.Popen([sys.executable, "-m", "autograders.cli", "grade", *map(str, subs), "--assignment",
                              tiny.NAME, "--out", str(out), "--jobs", "1", "-q", "--device", "cpu", "--budget", "60",
-                             "--cell-timeout", "10", "--mem-mb", "1500"], env=env, cwd=str(TESTS.parent),
+                             "--cell-timeout", "10", "--mem-mb", "1500", "--isolation", "strict"], env=env, cwd=str(TESTS.parent),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
 
 

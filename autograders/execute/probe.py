@@ -40,6 +40,30 @@ def probe_code(body: str, inputs: dict | None = None) -> tuple[str, str]:
     return f"{_PROBE}\n{call}\ndel __ch4grade_probe\n", nonce
 
 
+def figure_axes(drawn) -> list[dict]:
+    """The axes in what the figure log sent back, rebuilt from scratch: whatever else the kernel put there
+    (the log is the student's to tamper with) is dropped, never trusted."""
+    import numpy as np
+    import torch
+
+    def text(v) -> str:
+        return v[:200] if isinstance(v, str) else ""
+
+    axes = []
+    for fig in drawn if isinstance(drawn, list) else []:
+        for ax in fig if isinstance(fig, list) else []:
+            if not isinstance(ax, dict):
+                continue
+            lines = []
+            for line in ax.get("lines") if isinstance(ax.get("lines"), list) else []:
+                if isinstance(line, dict) and all(isinstance(line.get(k), np.ndarray) and line[k].ndim == 1
+                                                  for k in ("x", "y")):
+                    lines.append({"x": torch.from_numpy(line["x"]), "y": torch.from_numpy(line["y"]),
+                                  "label": text(line.get("label"))})
+            axes.append({"lines": lines, **{k: text(ax.get(k)) for k in ("title", "xlabel", "ylabel")}})
+    return axes
+
+
 def figures_code() -> str:
     "A probe body whose `result` is the figures drawn since the last call (and forgets them)."
     return ("import sys as __s\n__log = __s.modules.get('__ch4grade_figures__')\n"

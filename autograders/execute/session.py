@@ -23,6 +23,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import zmq
 from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager
 
@@ -34,6 +35,12 @@ from .sandbox.view import kernel_view
 TOKEN_ENV = "CH4GRADE_KERNEL_TOKEN"
 VIRTUAL_HEADROOM_MB = 8192
 STDERR_TAIL = 16_000
+# What the grader holds of the kernel's messages at most: ZeroMQ refuses (and drops the connection of) a
+# bigger message, and queues at most RECEIVE_QUEUE of them; past that the kernel's own outputs are dropped,
+# and the end of a run is known from the execute reply on the shell channel, which never drops.
+MAX_MESSAGE_BYTES = 24 * 2**20
+RECEIVE_QUEUE = 16
+IDLE_GRACE_S = 3.0
 
 
 @dataclass
@@ -46,7 +53,7 @@ class Limits:
     address_space: bool = True       # also cap virtual memory with RLIMIT_AS (off for CUDA)
     no_network: bool = True
     max_output_bytes: int = 200_000  # output kept per cell; the rest is counted, not stored
-    max_answer_bytes: int = 64 * 2**20  # the largest value a probe may send back
+    max_answer_bytes: int = 16 * 2**20  # the largest value a probe may send back
     threads: int | None = None       # torch/OpenMP threads in the kernel (None: all cores / jobs)
     startup_timeout: float = 90.0
     scratch_mb: int = 1024           # the kernel's writable scratch (a tmpfs under bubblewrap)
@@ -80,6 +87,19 @@ def _payload_size(payload) -> int:
     return 16
 
 
+def _mime_bundle(data: dict) -> dict:
+    "The entries of a display's data that a notebook may hold: text (str or lines), or JSON under a JSON type."
+    out = {}
+    for k, v in data.items():
+        if not isinstance(k, str):
+            continue
+        if isinstance(v, str) or isinstance(v, list) and all(isinstance(x, str) for x in v):
+            out[k] = v
+        elif k.endswith("json") and isinstance(v, (dict, list)):
+            out[k] = v
+    return out
+
+
 def _drain(fd: int, keep: bytearray) -> None:
     "Read a pipe to its end, keeping only its last STDERR_TAIL bytes."
     with os.fdopen(fd, "rb", buffering=0) as f:
@@ -90,12 +110,12 @@ def _drain(fd: int, keep: bytearray) -> None:
 
 class KernelSession:
     def __init__(self, env: dict[str, str] | None = None, limits: Limits | None = None,
-                 sandbox: Sandbox | None = None, data_dirs: list[str] = (), cuda: bool = False,
+                 sandbox: Sandbox | None = None, fastai_data: str | None = None, cuda: bool = False,
                  payload_mime: str = "application/x-ch4grade+json"):
         self.limits, self.payload_mime = limits or Limits(), payload_mime
         self.sandbox = sandbox or choose("auto")
         self.extra_env = dict(env or {})
-        self.data_dirs, self.cuda = list(data_dirs), cuda
+        self.fastai_data, self.cuda = fastai_data, cuda
         self.token = uuid.uuid4().hex
         self.km: KernelManager | None = None
         self.kc = None
@@ -105,9 +125,14 @@ class KernelSession:
         self.cgroup: KernelCgroup | None = None
         self.uid_lease: uids.UidLease | None = None
         self._root_pid: int | None = None        # the launcher's pid (bubblewrap's, once it execs)
+        self._context = None
         self._stderr = bytearray()
         self._stop = threading.Event()
-        self._dir = Path(tempfile.mkdtemp(prefix="ch4g-"))  # short path: Unix socket names are limited
+        # short path: Unix socket names are limited. Under bubblewrap on a tmpfs (/dev/shm): the socket folder
+        # is the one place the kernel may write outside its own tmpfs, and there it is memory the kernel's
+        # cgroup pays for, not the host's disk.
+        shm = "/dev/shm" if self.sandbox.backend == "bwrap" and os.access("/dev/shm", os.W_OK) else None
+        self._dir = Path(tempfile.mkdtemp(prefix="ch4g-", dir=shm))
 
     # ---- life cycle -------------------------------------------------------------------------
     def _kernel_env(self, home: str) -> dict[str, str]:
@@ -122,6 +147,19 @@ class KernelSession:
         env.update(self.extra_env)
         return env
 
+    def _fastai_config(self, scratch: Path | None) -> Path | None:
+        """fastai's `config.ini` for the kernel: its data is the grader's prepared (read-only) datasets, and its
+        archive and lock files go to the kernel's own writable `$FASTAI_HOME`. Written here, then bound
+        (bubblewrap) or placed (Landlock, none) at `$HOME/.fastai/config.ini`."""
+        if not self.fastai_data:
+            return None
+        from reference.data.layouts import FASTAI_CONFIG
+        text = FASTAI_CONFIG.replace("data = data", f"data = {self.fastai_data}")
+        home = (scratch if scratch is not None else self._dir) / ".fastai"
+        home.mkdir(mode=0o755)
+        (home / "config.ini").write_text(text)
+        return home / "config.ini"
+
     def start(self) -> None:
         lim, box = self.limits, self.sandbox
         self._dir.chmod(0o711)                  # the kernel's uid may pass through to its own folders
@@ -130,15 +168,21 @@ class KernelSession:
         scratch = None if box.backend == "bwrap" else self._dir / "work"
         if scratch is not None:
             scratch.mkdir(mode=0o700)
-        view = kernel_view(self.data_dirs, run_dir, scratch, lim.scratch_mb, self.cuda)
+        view = kernel_view([self.fastai_data] if self.fastai_data else [], run_dir, scratch, lim.scratch_mb,
+                           self.cuda, self._fastai_config(scratch))
         uid = None
         if box.kernel_uid_possible(view):
             self.uid_lease = uids.lease()
             uid = self.uid_lease.uid
-            for d in filter(None, (run_dir, scratch)):
-                os.chown(d, uid, uid)
-        self.cgroup, why_not = KernelCgroup.create(self.token[:16], lim.mem_mb, lim.max_procs)
-        env = self._kernel_env("/tmp" if box.backend == "bwrap" else str(scratch))
+            for d in filter(None, (run_dir, scratch, scratch and scratch / ".fastai")):
+                if d.exists():
+                    os.chown(d, uid, uid)
+        self.cgroup, why_not = KernelCgroup.create(self.token[:16], lim.mem_mb, lim.max_procs,
+                                                   lim.threads or os.cpu_count() or 1)
+        home = "/tmp" if box.backend == "bwrap" else str(scratch)
+        env = self._kernel_env(home)
+        if self.fastai_data:
+            env["FASTAI_HOME"] = f"{home}/.fastai"
         # torch and fastai alone map ~4 GB of address space: the hard cap leaves that much headroom
         # above the memory cap, which the cgroup (or the watchdog) enforces.
         address_mb = lim.mem_mb + VIRTUAL_HEADROOM_MB if lim.mem_mb and lim.address_space else 0
@@ -150,8 +194,11 @@ class KernelSession:
         (spec_dir / "kernel.json").write_text(json.dumps(
             {"argv": argv, "display_name": "ch4grade grading kernel", "language": "python",
              "interrupt_mode": "message"}))    # a signal would stop bubblewrap, not interrupt the kernel
+        self._context = zmq.Context()
+        self._context.setsockopt(zmq.MAXMSGSIZE, max(MAX_MESSAGE_BYTES, lim.max_answer_bytes + 2**20))
+        self._context.setsockopt(zmq.RCVHWM, RECEIVE_QUEUE)
         self.km = KernelManager(kernel_name="ch4grade", transport="ipc", ip=str(run_dir / "k"),
-                                connection_file=str(run_dir / "connection.json"),
+                                connection_file=str(run_dir / "connection.json"), context=self._context,
                                 kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec_dir.parent)]))
         self.km.write_connection_file()
         if uid is not None:
@@ -228,6 +275,8 @@ class KernelSession:
             except Exception:
                 pass
         self.kill_all()
+        if self._context is not None:
+            self._context.destroy(linger=0)
         if self.cgroup:
             self.cgroup.remove()
         if self.uid_lease:
@@ -270,7 +319,11 @@ class KernelSession:
         return total / 2**20
 
     def _watchdog(self) -> None:
+        "Track peak memory; without a cgroup (which enforces the cap itself), kill the lot past the cap."
         while not self._stop.wait(0.25):
+            if self.cgroup:                  # RSS sums count shared pages twice: the cgroup's own figure
+                self.peak_rss_mb = max(self.peak_rss_mb, self.cgroup.memory_mb())
+                continue
             if not self.limits.mem_mb:
                 continue
             rss = self.rss_mb()
@@ -298,15 +351,41 @@ class KernelSession:
             return False
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
-            try:
-                msg = self.kc.get_iopub_msg(timeout=0.2)
-            except queue.Empty:
+            msg = self._next_msg(0.2)
+            if msg is None:
                 if not self.km.is_alive():
                     return False
                 continue
-            if msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
+            if msg.get("msg_type") == "status" and msg["content"].get("execution_state") == "idle":
                 return True
         return False
+
+    def _replied(self, msg_id: str) -> bool:
+        "Whether the shell channel holds the reply to request `msg_id` (other replies are discarded)."
+        while True:
+            try:
+                msg = self.kc.get_shell_msg(timeout=0)
+            except queue.Empty:
+                return False
+            except Exception:                  # malformed: not ours to trust
+                continue
+            if isinstance(msg, dict) and isinstance(msg.get("parent_header"), dict) \
+                    and msg["parent_header"].get("msg_id") == msg_id:
+                return True
+
+    def _next_msg(self, timeout: float) -> dict | None:
+        """The next IOPub message as a dict whose `content` and `parent_header` are dicts; None when none came
+        in time. The kernel writes these messages: one it malformed on purpose is skipped, never trusted."""
+        try:
+            msg = self.kc.get_iopub_msg(timeout=timeout)
+        except queue.Empty:
+            return None
+        except Exception:                      # could not even be deserialised
+            return {"msg_type": "", "content": {}, "parent_header": {}}
+        if not (isinstance(msg, dict) and isinstance(msg.get("content"), dict)
+                and isinstance(msg.get("parent_header"), dict) and isinstance(msg.get("msg_type"), str)):
+            return {"msg_type": "", "content": {}, "parent_header": {}}
+        return msg
 
     def execute(self, code: str, timeout: float, silent: bool = False, nonce: str | None = None) -> Run:
         """Run `code`; returns after the kernel is idle again, or on timeout (interrupted) or death.
@@ -322,7 +401,12 @@ class KernelSession:
         kept = 0
         msg_id = self.kc.execute(code, silent=silent, store_history=not silent, allow_stdin=False,
                                  stop_on_error=False)
+        replied = None
         while True:
+            if replied is None and self._replied(msg_id):
+                replied = time.monotonic()
+            if replied is not None and time.monotonic() - replied > IDLE_GRACE_S:
+                break                          # its idle status was dropped in a flood: the reply says it is done
             left = deadline - time.monotonic()
             if left <= 0:
                 run.status, run.seconds = "timeout", time.monotonic() - start
@@ -334,15 +418,14 @@ class KernelSession:
                     self.kill_all()
                     run.status = "died"
                 return run
-            try:
-                msg = self.kc.get_iopub_msg(timeout=min(left, 0.5))
-            except queue.Empty:
+            msg = self._next_msg(min(left, 0.5))
+            if msg is None:
                 if not self.alive():
                     run.status, run.seconds = "died", time.monotonic() - start
                     run.error = {"ename": "KernelDied", "evalue": self.death_reason(), "traceback": []}
                     return run
                 continue
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+            if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             kind, content = msg["msg_type"], msg["content"]
             if kind == "status" and content.get("execution_state") == "idle":
@@ -354,9 +437,12 @@ class KernelSession:
                              "traceback": [str(t)[:4000] for t in content.get("traceback", [])[:50]]}
                 out = {"output_type": "error", **run.error}
             elif kind == "stream":
-                out = {"output_type": "stream", "name": content.get("name", "stdout"), "text": content.get("text", "")}
+                out = {"output_type": "stream", "name": "stderr" if content.get("name") == "stderr" else "stdout",
+                       "text": str(content.get("text", ""))}
             elif kind in ("execute_result", "display_data"):
-                data = content.get("data", {})
+                data = content.get("data")
+                if not isinstance(data, dict):
+                    continue
                 if self.payload_mime in data:
                     payload = data[self.payload_mime]
                     size = _payload_size(payload)
@@ -366,7 +452,11 @@ class KernelSession:
                     else:
                         run.dropped_bytes += size
                     continue
-                out = {"output_type": kind, "data": data, "metadata": content.get("metadata", {})}
+                meta = content.get("metadata")
+                data = _mime_bundle(data)
+                if not data:
+                    continue
+                out = {"output_type": kind, "data": data, "metadata": meta if isinstance(meta, dict) else {}}
                 if kind == "execute_result":
                     out["execution_count"] = content.get("execution_count")
             else:

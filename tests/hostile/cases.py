@@ -249,6 +249,189 @@ FILES = [
          ("error", "not valid notebook JSON")),
 ]
 
+# ---- the sandbox: what a determined student tries against the grader itself ----------------------
+# The fixture fills CONTEXT before it builds the notebooks: the project's root, the venv's site-packages,
+# the batch's results folder, the port of a TCP listener on the host's loopback, and which limits hold here.
+CONTEXT: dict = {}
+
+
+def _ctx(key):
+    return CONTEXT[key]
+
+
+def _sandboxed(cell_src: Callable[[], str], answers_key: str, then: str = WRONG_DIST) -> Callable[[Path, str], Path]:
+    "A submission whose `answers_key` cell runs an attack (built from CONTEXT at make time), then `then`."
+    def make(folder, name):
+        return write(folder / f"{name}.ipynb", build({answers_key: cell_src() + "\n" + then}))
+    return make
+
+
+def _read_answer_key() -> str:
+    root = _ctx("root")
+    paths = [f"{root}/solutions/ch04_pixel_similarity.yaml", f"{root}/assignments/ch04_pixel_similarity/"
+             "ch04_pixel_similarity.ipynb", f"{root}/reference/pixel_similarity.py", str(tiny.SOURCE)]
+    return ("import json\nfound = {}\n"
+            f"for p in {paths!r}:\n"
+            "    try:\n        found[p] = open(p).read()[:100]\n    except OSError as e:\n        found[p] = repr(e)\n"
+            f"src = json.load(open({str(tiny.SOURCE)!r}))   # the instructor notebook: run its solution\n"
+            "exec(''.join(next(c['source'] for c in src['cells'] if c['metadata'].get('nbgrader', {})"
+            ".get('grade_id') == 'dist')))\n")
+
+
+def _import_guard_removed() -> str:
+    return ("import sys\nsys.meta_path[:] = [f for f in sys.meta_path if 'Guard' not in type(f).__name__]\n"
+            f"sys.path.insert(0, {str(_ctx('root'))!r})\n"
+            "from reference.pixel_similarity import mnist_distance\n")
+
+
+def _poison_site_packages() -> str:
+    site = _ctx("site_packages")
+    pth = "import autograders.engine as e; e.Grader._run_check = lambda self, c, ns: None"
+    return ("written = []\n"
+            f"for p, text in [({site + '/ch4grade_poison.pth'!r}, {pth!r}),\n"
+            f"                ({site + '/sitecustomize.py'!r}, 'print(1)')]:\n"
+            "    try:\n        open(p, 'w').write(text); written.append(p)\n    except OSError:\n        pass\n"
+            "assert not written, written\n")
+
+
+def _plant_modules_then_crash() -> str:
+    return ("import os, tempfile\n"
+            "for d in {os.getcwd(), os.path.expanduser('~'), tempfile.gettempdir(), '/tmp'}:\n"
+            "    for name in ('ipykernel_launcher.py', 'site.py', 'sitecustomize.py', 'usercustomize.py',\n"
+            "                 'launch.py', 'landlock.py'):\n"
+            "        try:\n"
+            "            open(os.path.join(d, name), 'w').write('import os; os.environ.pop(\"X\", None)\\n')\n"
+            "        except OSError:\n            pass\n"
+            "os._exit(1)   # the next kernel is launched: it must not import any of these\n")
+
+
+def _network_to_host() -> str:
+    port = _ctx("port")
+    return ("import socket, ctypes, os\nreached = []\n"
+            "for family, host in ((socket.AF_INET, '127.0.0.1'), (socket.AF_INET6, '::1')):\n"
+            "    try:\n"
+            f"        s = socket.socket(family); s.settimeout(2); s.connect((host, {port})); reached.append(host)\n"
+            "    except OSError:\n        pass\n"
+            "libc = ctypes.CDLL(None, use_errno=True)\n"
+            "for pid in os.listdir('/proc'):\n"
+            "    if pid.isdigit():\n"
+            "        try:\n"
+            "            fd = os.open(f'/proc/{pid}/ns/net', os.O_RDONLY)\n"
+            "            if libc.setns(fd, 0x40000000) == 0:\n"
+            "                s = socket.socket(); s.settimeout(2)\n"
+            f"                if s.connect_ex(('127.0.0.1', {port})) == 0: reached.append('setns ' + pid)\n"
+            "        except OSError:\n            pass\n"
+            "assert not reached, reached\n")
+
+
+def _signal_everything() -> str:
+    return ("import os, signal\nfor pid in [int(p) for p in os.listdir('/proc') if p.isdigit()]:\n"
+            "    if pid != os.getpid():\n"
+            "        for sig in (signal.SIGSTOP, signal.SIGKILL):\n"
+            "            try:\n                os.kill(pid, sig)\n            except OSError:\n                pass\n"
+            "try:\n    os.kill(-1, signal.SIGSTOP)\nexcept OSError:\n    pass\n")
+
+
+def _forge_results() -> str:
+    out = str(_ctx("out_dir"))
+    forged = {"submission": "forged", "assignment": NAME_TINY, "status": "graded", "items": [], "score": 999}
+    return ("import os, json\n"
+            f"for name in ('good2.json', 'wrong.json', 'forge_results_and_kill_worker.json', '.ch4grade-index.json'):\n"
+            f"    p = os.path.join({out!r}, name)\n"
+            "    try:\n"
+            "        os.makedirs(os.path.dirname(p), exist_ok=True)\n"
+            f"        open(p, 'w').write(json.dumps({forged!r}))\n"
+            "        os.makedirs(p + '.d')\n"
+            "    except OSError:\n        pass\n"
+            "for pid in [p for p in os.listdir('/proc') if p.isdigit()]:\n"
+            "    try:\n"
+            "        if b'autograders' in open(f'/proc/{pid}/cmdline', 'rb').read():\n"
+            "            os.kill(int(pid), 9)\n"
+            "    except OSError:\n        pass\n")
+
+
+def _child_memory_bomb() -> str:
+    return ("import subprocess, sys\n"
+            "p = subprocess.Popen([sys.executable, '-c', 'x = b\"1\" * (3 * 2**30); import time; time.sleep(30)'],\n"
+            "                     env={}, start_new_session=True)\n"
+            "rc = p.wait()\nraise RuntimeError(f'child ended with {rc}')\n")
+
+
+def _fork_bomb() -> str:
+    "Thousands of processes (small ones: a shell's `sleep`s), in a session of their own, output detached."
+    return ("import subprocess\n"
+            "r = subprocess.run(['/bin/sh', '-c', 'i=0; while [ $i -lt 5000 ]; do sleep 60 >/dev/null 2>&1 & "
+            "i=$((i+1)); done'], capture_output=True, text=True, start_new_session=True)\n"
+            "raise RuntimeError(f'the shell said: {r.stderr.strip()[-200:]}')\n")
+
+
+def _disk_fill() -> str:
+    return ("import os\nchunk = b'x' * 2**20\nwith open('/tmp/fill.bin', 'wb') as f:\n"
+            "    for _ in range(4096):\n        f.write(chunk)\n")
+
+
+RECORD_SHAPES = ("seen = []\ndef mnist_distance(a, b):\n    seen.append(tuple(b.shape))\n"
+                 "    return (a - b).abs().mean((-1, -2))\n")
+LEAK_SHAPES = "def total(n):\n    raise ValueError(f'shapes seen so far: {seen}')\n"
+
+
+def _leak_answer_key() -> str:
+    import inspect
+    hidden = inspect.getsource(next(c.fn for c in tiny.A.items["dist"].checks if c.hidden))
+    secret = "Because the mean of absolute differences is robust. " + hidden.splitlines()[-1]
+    return f"def total(n):\n    raise ValueError({secret!r})\n"
+
+
+def _payload_flood() -> str:
+    return ("from IPython.display import display\nblob = 'x' * (20 * 2**20)\n"
+            "for i in range(10):\n    display({'application/x-ch4grade+json': {'nonce': str(i), 'value': blob}}, raw=True)\n"
+            "def mnist_distance(a, b):\n"
+            "    for i in range(3):\n"
+            "        display({'application/x-ch4grade+json': {'nonce': str(i), 'value': blob}}, raw=True)\n"
+            "    return (a - b).abs().mean((-1, -2))\n")
+
+
+FIGURE_LOG_POISON = ("import sys\nlog = sys.modules['__ch4grade_figures__']\n"
+                     "log.append([{'lines': [1]}]); log.append([1, 'x', {'lines': [{'x': 'no', 'y': None}]}])\n"
+                     "log.append({'not': 'a list'})\n")
+MALFORMED_MESSAGES = ("k = get_ipython().kernel\n"
+                      "k.session.send(k.iopub_socket, 'stream', k.session.pack([1, 2]), parent=k.get_parent())\n"
+                      "k.session.send(k.iopub_socket, 'display_data', {'data': [1], 'metadata': 3}, parent=k.get_parent())\n"
+                      "from IPython.display import display\n"
+                      "display({'text/plain': 5, 'image/png': [1, 2], 'application/json': {'a': 1}}, raw=True)\n")
+
+
+NAME_TINY = tiny.NAME
+ZERO_DIST, ZERO_TOTAL = {**FULL, "dist": 0.0}, {**FULL, "total": 0.0}
+SANDBOX = [
+    Case("read_answer_key", _sandboxed(_read_answer_key, "dist", ""), ZERO_DIST, ("cell:dist", "No such file")),
+    Case("import_guard_removed", _sandboxed(_import_guard_removed, "dist", ""), ZERO_DIST,
+         ("cell:dist", "No module named 'reference'")),
+    Case("poison_site_packages", _sandboxed(_poison_site_packages, "dist"), ZERO_DIST, ("cell:dist", "ok")),
+    Case("plant_modules_then_crash", _sandboxed(_plant_modules_then_crash, "dist"), ZERO_DIST,
+         ("notes", "stopped the kernel")),
+    Case("network_to_host_loopback", _sandboxed(_network_to_host, "dist"), ZERO_DIST, ("cell:dist", "ok")),
+    Case("forge_results_and_kill_worker", _sandboxed(_forge_results, "dist"), ZERO_DIST, ("cell:dist", "ok")),
+    Case("exfiltrate_hidden_inputs", _nb({"dist": RECORD_SHAPES, "total": LEAK_SHAPES}), ZERO_TOTAL,
+         ("item:total", "shapes seen so far")),
+    Case("leak_answer_key_in_message", _sandboxed(_leak_answer_key, "total", ""), ZERO_TOTAL,
+         ("item:total", "message withheld")),
+    Case("probe_payload_flood", _sandboxed(_payload_flood, "dist", ""), FULL, ("cell:dist", "ok")),
+    Case("nested_user_namespace", _sandboxed(lambda: "import ctypes\nassert ctypes.CDLL(None).unshare(0x10000000) != 0\n",
+                                             "dist"), ZERO_DIST, ("cell:dist", "ok")),
+    Case("figure_log_poisoned", _nb({"plot": tiny.GOOD["plot"] + "\n" + FIGURE_LOG_POISON}), FULL, ("cell:plot", "ok")),
+    Case("malformed_kernel_messages", _nb({"dist": MALFORMED_MESSAGES + tiny.GOOD["dist"]}), FULL, ("cell:dist", "ok")),
+]
+# only where the limit they test is enforced (root with cgroups, bubblewrap's pid namespace and tmpfs)
+SANDBOX_LIMITS = {
+    "signal_everything": Case("signal_everything", _sandboxed(_signal_everything, "dist"), ZERO_DIST,
+                              ("cell:dist", "ok")),
+    "child_memory_bomb_without_token": Case("child_memory_bomb_without_token", _sandboxed(_child_memory_bomb, "total"),
+                                            ZERO_TOTAL, ("cell:total", "child ended with -9")),
+    "fork_bomb": Case("fork_bomb", _sandboxed(_fork_bomb, "total", ""), ZERO_TOTAL, ("cell:total", "Cannot fork")),
+    "disk_fill": Case("disk_fill", _sandboxed(_disk_fill, "total"), ZERO_TOTAL, ("cell:total", "No space left")),
+}
+
 ALL = RUNAWAY + FOOLING + STRUCTURE + FILES
 BY_NAME = {c.name: c for c in ALL}
 assert len(BY_NAME) == len(ALL)

@@ -92,6 +92,8 @@ class Sandbox:
             launch += ["--cgroup", d]
         if uid is not None and nproc:
             launch += ["--nproc", str(nproc)]
+        if self.backend == "landlock" or self.backend == "bwrap" and os.geteuid() == 0:
+            launch += ["--no-userns"]              # (unprivileged bubblewrap forbids them with --disable-userns)
         if self.backend == "bwrap":
             return launch + ["--", *bwrap.command(view, kernel, env, uid, uid)]
         launch += ["--try-no-network", "--subreaper"]

@@ -75,6 +75,9 @@ def command(view: KernelView, inner: list[str], env: dict[str, str], uid: int | 
     for path in view.hidden:
         args += ["--perms", "0000", "--tmpfs", str(path)]
     args += _parents(view.run_dir, made) + ["--bind", str(view.run_dir), str(view.run_dir)]
+    if view.fastai_config is not None:         # fastai's home: writable (archive, locks), its config read-only
+        args += ["--perms", "1777", "--dir", f"{INSIDE_SCRATCH}/.fastai",
+                 "--ro-bind", str(view.fastai_config), f"{INSIDE_SCRATCH}/.fastai/config.ini"]
     for dev in view.devices:
         args += ["--dev-bind", dev, dev]
     if view.devices:                       # the CUDA driver reads the PCI topology

@@ -1,17 +1,19 @@
-"""A cgroup per kernel: its memory and its number of processes, for the kernel and all it starts.
+"""A cgroup per kernel: its memory, its number of processes and its CPU share, for the kernel and all it starts.
 
 Created below the grader's own cgroup, on cgroup v2 (one unified hierarchy, `memory.max`, `pids.max`)
 or v1 (the `memory` and `pids` hierarchies), where this process may create one (root, or a delegated
 subtree). The launcher joins it before it execs the kernel; the kernel, under another uid, cannot
-leave it, and clearing its environment or starting a new session changes nothing.
+leave it, and clearing its environment or starting a new session changes nothing. Where the `cpu`
+controller is there too, the kernel gets at most `cpus` cores, so a student's busy loops cannot slow a
+classmate's grading down into its time limits.
 """
 from __future__ import annotations
 
-import os
-import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from ..processes import kill_until_gone
 
 
 def _mounts() -> list[tuple[str, str, set[str]]]:
@@ -46,13 +48,13 @@ def _own_paths() -> dict[str, str]:
 @dataclass
 class KernelCgroup:
     version: int
-    dirs: dict[str, Path]                 # controller ("memory", "pids"; v2: "unified") -> cgroup dir
+    dirs: dict[str, Path]                 # controller ("memory", "pids", "cpu"; v2: "unified") -> cgroup dir
     mem_mb: int
     max_procs: int
-    notes: list[str] = field(default_factory=list)
+    cpus: int = 0                         # cores at most (0: not limited)
 
     @classmethod
-    def create(cls, name: str, mem_mb: int, max_procs: int) -> tuple["KernelCgroup | None", str]:
+    def create(cls, name: str, mem_mb: int, max_procs: int, cpus: int = 0) -> tuple["KernelCgroup | None", str]:
         "A new cgroup with the limits, or None and why not."
         mounts, own = _mounts(), _own_paths()
         why = "no cgroup filesystem is mounted"
@@ -67,18 +69,19 @@ class KernelCgroup:
             if not {"memory", "pids"} <= set(enabled):
                 why = "cgroup v2 without the memory and pids controllers delegated to this process"
                 continue
-            cg = cls._make(2, {"unified": parent / f"ch4grade-{name}"}, mem_mb, max_procs)
+            cg = cls._make(2, {"unified": parent / f"ch4grade-{name}"}, mem_mb, max_procs,
+                           cpus if "cpu" in enabled else 0)
             if isinstance(cg, cls):
                 return cg, ""
             why = cg
         v1 = {}
-        for controller in ("memory", "pids"):
+        for controller in ("memory", "pids", "cpu"):
             for point, fstype, opts in mounts:
                 if fstype == "cgroup" and controller in opts and controller in own:
                     v1[controller] = Path(point + own[controller]) / f"ch4grade-{name}"
                     break
-        if set(v1) == {"memory", "pids"}:
-            cg = cls._make(1, v1, mem_mb, max_procs)
+        if {"memory", "pids"} <= set(v1):
+            cg = cls._make(1, v1, mem_mb, max_procs, cpus if "cpu" in v1 else 0)
             if isinstance(cg, cls):
                 return cg, ""
             why = cg
@@ -87,8 +90,10 @@ class KernelCgroup:
         return None, why
 
     @classmethod
-    def _make(cls, version: int, dirs: dict[str, Path], mem_mb: int, max_procs: int):
-        cg = cls(version, dirs, mem_mb, max_procs)
+    def _make(cls, version: int, dirs: dict[str, Path], mem_mb: int, max_procs: int, cpus: int):
+        if not cpus:
+            dirs = {k: v for k, v in dirs.items() if k != "cpu"}
+        cg = cls(version, dirs, mem_mb, max_procs, cpus)
         try:
             for d in dirs.values():
                 d.mkdir()
@@ -99,6 +104,8 @@ class KernelCgroup:
                 if (d / "memory.swap.max").exists():
                     (d / "memory.swap.max").write_text("0")
                 (d / "pids.max").write_text(str(max_procs) if max_procs else "max")
+                if cpus:
+                    (d / "cpu.max").write_text(f"{cpus * 100000} 100000")
             else:
                 mem, pids = dirs["memory"], dirs["pids"]
                 (mem / "memory.limit_in_bytes").write_text(limit if mem_mb else "-1")
@@ -108,6 +115,9 @@ class KernelCgroup:
                     except OSError:
                         pass
                 (pids / "pids.max").write_text(str(max_procs) if max_procs else "max")
+                if cpus:
+                    (dirs["cpu"] / "cpu.cfs_period_us").write_text("100000")
+                    (dirs["cpu"] / "cpu.cfs_quota_us").write_text(str(cpus * 100000))
         except OSError as e:
             cg.remove()
             return f"cannot create a cgroup ({e.strerror or e}: {e.filename})"
@@ -116,7 +126,8 @@ class KernelCgroup:
     def describe(self) -> dict:
         return {"memory": f"cgroup v{self.version}: {self.mem_mb} MB for the kernel and its children"
                           if self.mem_mb else f"cgroup v{self.version}: no memory limit",
-                "processes": f"cgroup v{self.version}: at most {self.max_procs} tasks"}
+                "processes": f"cgroup v{self.version}: at most {self.max_procs} tasks",
+                "cpu": f"cgroup v{self.version}: at most {self.cpus} core(s)" if self.cpus else "not limited"}
 
     def join_dirs(self) -> list[str]:
         "The folders whose cgroup.procs the launcher writes its pid to."
@@ -157,16 +168,7 @@ class KernelCgroup:
                 (self.dirs["unified"] / "cgroup.kill").write_text("1")
             except OSError:
                 pass
-        for _ in range(rounds):
-            pids = self.procs()
-            if not pids:
-                return
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            time.sleep(0.02)
+        kill_until_gone(self.procs, rounds)
 
     def remove(self) -> None:
         for d in self.dirs.values():

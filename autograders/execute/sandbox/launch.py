@@ -7,9 +7,11 @@ a folder a student can write. In order, before it execs CMD (the kernel, or bubb
    per uid, so it bites under the kernel's own uid);
 3. cuts the network with a new, empty network namespace (`--no-network`; `--try-no-network` where it can);
 4. becomes a child subreaper (`--subreaper`), so orphans stay below the kernel;
-5. drops to the kernel's own uid and gid (`--uid/--gid`, no supplementary groups, no capabilities), or
+5. forbids new user namespaces (`--no-userns`: a seccomp filter; bubblewrap as root needs none, and
+   the kernel gains nothing from one but the Linux kernel's attack surface);
+6. drops to the kernel's own uid and gid (`--uid/--gid`, no supplementary groups, no capabilities), or
    stays uid 0 without any capability (`--drop-caps`, securebits locked);
-6. applies Landlock (`--landlock-ro/-rw/-dev PATH`): the only files it may touch afterwards.
+7. applies Landlock (`--landlock-ro/-rw/-dev PATH`): the only files it may touch afterwards.
 Any step that was asked for and fails stops the launch (exit 111): a kernel never runs with less
 isolation than the grader reports.
 """
@@ -33,6 +35,13 @@ FAILED = 111
 def fail(message: str) -> None:
     print(f"ch4grade launch: {message}", file=sys.stderr, flush=True)
     os._exit(FAILED)
+
+
+def _best_effort(step) -> None:
+    try:
+        step()
+    except OSError:
+        pass
 
 
 def join_cgroups(dirs: list[str]) -> None:
@@ -74,6 +83,41 @@ def drop_privileges(uid: int, gid: int) -> None:
         raise OSError("the uid did not change")
 
 
+# seccomp: (audit arch, unshare, clone, clone3) per machine
+SECCOMP_ARCH = {"x86_64": (0xC000003E, 272, 56, 435), "aarch64": (0xC00000B7, 97, 220, 435)}
+CLONE_NEWUSER_FLAG = 0x10000000
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+RET_ALLOW, RET_ERRNO = 0x7FFF0000, 0x00050000
+EPERM, ENOSYS = 1, 38
+
+
+def forbid_user_namespaces() -> None:
+    """A seccomp filter for this process and all it starts: unshare() or clone() asking for a new user
+    namespace fail with EPERM; clone3() with ENOSYS, so the C library falls back to clone()."""
+    import platform
+    import struct
+    arch, unshare, clone, clone3 = SECCOMP_ARCH[platform.machine()]
+    ld, jeq, jset, ret = 0x20, 0x15, 0x45, 0x06
+    program = [(ld, 0, 0, 4),                          # 0  the architecture
+               (jeq, 1, 0, arch),                      # 1  ours -> 3, else -> 2
+               (ret, 0, 0, RET_ALLOW),                 # 2
+               (ld, 0, 0, 0),                          # 3  the syscall number
+               (jeq, 0, 1, clone3),                    # 4  clone3 -> 5
+               (ret, 0, 0, RET_ERRNO | ENOSYS),        # 5
+               (jeq, 1, 0, unshare),                   # 6  unshare -> 8
+               (jeq, 0, 2, clone),                     # 7  clone -> 8, else -> 10
+               (ld, 0, 0, 16),                         # 8  its first argument (the flags)
+               (jset, 1, 0, CLONE_NEWUSER_FLAG),       # 9  a new user namespace -> 11
+               (ret, 0, 0, RET_ALLOW),                 # 10
+               (ret, 0, 0, RET_ERRNO | EPERM)]         # 11
+    code = b"".join(struct.pack("HBBI", *ins) for ins in program)
+    buf = ctypes.create_string_buffer(code)
+    prog = struct.pack("HxxxxxxP", len(program), ctypes.addressof(buf))
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.c_char_p(prog), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), f"seccomp: {os.strerror(ctypes.get_errno())}")
+
+
 def drop_capabilities() -> None:
     "Stay uid 0 but without any capability, now and after exec (securebits locked)."
     libc = ctypes.CDLL(None, use_errno=True)
@@ -109,6 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--no-network", action="store_true")
     p.add_argument("--try-no-network", action="store_true", help="cut the network where possible")
     p.add_argument("--drop-caps", action="store_true")
+    p.add_argument("--no-userns", action="store_true")
     p.add_argument("--subreaper", action="store_true")
     p.add_argument("--uid", type=int)
     p.add_argument("--gid", type=int)
@@ -125,12 +170,11 @@ def main(argv: list[str] | None = None) -> None:
     if opts.no_network:
         steps.append(("cutting the network", unshare_network))
     if opts.try_no_network:
-        try:
-            unshare_network()
-        except OSError:
-            pass
+        steps.append(("cutting the network where possible", lambda: _best_effort(unshare_network)))
     if opts.subreaper:
         steps.append(("becoming a subreaper", lambda: ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1)))
+    if opts.no_userns:
+        steps.append(("forbidding user namespaces", forbid_user_namespaces))
     if opts.uid is not None:
         steps.append(("dropping to the kernel's uid", lambda: drop_privileges(opts.uid, opts.gid)))
     if opts.drop_caps:

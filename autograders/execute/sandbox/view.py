@@ -31,6 +31,7 @@ class KernelView:
     scratch: Path | None = None           # a host folder for cwd/HOME/TMPDIR (landlock, none); bwrap: tmpfs
     scratch_mb: int = 1024
     devices: list[str] = field(default_factory=list)
+    fastai_config: Path | None = None     # fastai's config.ini for the kernel (bubblewrap binds it into HOME)
 
     def describe(self) -> dict:
         return {"read_only": ["system (/usr, /etc)"] + [str(p) for p in self.read_only],
@@ -76,12 +77,13 @@ def _under(path: Path, roots) -> bool:
 
 
 def kernel_view(data_dirs: list[str | Path], run_dir: Path, scratch: Path | None, scratch_mb: int,
-                cuda: bool) -> KernelView:
+                cuda: bool, fastai_config: Path | None = None) -> KernelView:
     data = [Path(d).resolve() for d in data_dirs if d and Path(d).exists()]
     # a folder inside the checkout (its venv, its data cache) may be seen, never one inside a package
     read_only = [p for p in sorted(set(runtime_dirs()) | set(data)) if not _under(p, grader_packages())]
     hidden = [g for g in grader_dirs() if any(r in g.parents for r in read_only)]
-    return KernelView(read_only, hidden, run_dir, scratch, scratch_mb, cuda_devices() if cuda else [])
+    return KernelView(read_only, hidden, run_dir, scratch, scratch_mb, cuda_devices() if cuda else [],
+                      fastai_config)
 
 
 def allow_list(roots: list[Path], hidden: list[Path]) -> list[str]:
