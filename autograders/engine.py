@@ -320,6 +320,12 @@ class Grader:
             axes = self._take_figures()
             if cell.grade_id and axes:
                 self.figures.setdefault(cell.grade_id, []).extend(axes)
+            if not self.session.alive():   # the student's code killed it while the grader looked at its figures
+                self.bad_cells.add(pos)
+                self.result.notes.append(f"the kernel died after cell {self._label(cell)} "
+                                         f"({self.session.death_reason()}); the cells before it were run again")
+                if not self._restart(pos):
+                    return f"the kernel died after cell {self._label(cell)}"
         return None
 
     def _take_figures(self) -> list:
@@ -427,16 +433,23 @@ class Grader:
         return done("passed" if fraction >= 1 else "partial" if fraction > 0 else "failed", fraction)
 
     def _write_executed(self) -> None:
+        "The notebook with this grading's outputs, made inert (instructors open it in their browsers)."
         import nbformat
         out = nbformat.from_dict(self.nb)
         for pos, run in self.cell_runs.items():
             idx = self.plan.cells[pos].index
             if idx is not None and out.cells[idx].get("cell_type") == "code":
                 out.cells[idx]["outputs"] = [nbformat.from_dict(o) for o in run.outputs]
+        nbk.make_inert(out)
         target = Path(self.config.executed_dir) / Path(self.result.submission).name
         target.parent.mkdir(parents=True, exist_ok=True)
         from .results import write_atomic
-        write_atomic(target, nbformat.writes(out))
+        try:
+            text = nbformat.writes(out)
+        except Exception as e:  # outputs nbformat will not write: keep the submission's own cells
+            self.result.notes.append(f"the executed notebook could not be written ({type(e).__name__})")
+            return
+        write_atomic(target, text)
 
 
 def _item_result(item, results: list[CheckResult]) -> ItemResult:

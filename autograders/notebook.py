@@ -1,7 +1,8 @@
 """Read submitted notebooks defensively and line their cells up with the assignment's source.
 
 `read_notebook` turns anything (truncated JSON, nbformat v3, non-UTF-8 bytes, not a notebook) into
-either a v4 notebook or a `NotebookError` with a clear message. `plan` decides what runs: the student's
+either a v4 notebook or a `NotebookError` with a clear message. `make_inert` removes what a student's
+notebook could run in an instructor's browser (HTML, JavaScript, SVG outputs; raw HTML in markdown). `plan` decides what runs: the student's
 cells, with locked instructor cells restored from the source (edited or deleted ones), test cells
 skipped (the grader scores in its own process), and per item a problem when its answer cell is
 missing, duplicated (or split) or moved.
@@ -15,6 +16,39 @@ from pathlib import Path
 import nbformat
 
 MAX_NOTEBOOK_BYTES = 64 * 2**20
+# Output types an instructor's browser shows without running anything the student wrote.
+INERT_MIME = ("text/plain", "image/png", "image/jpeg", "image/gif", "application/json")
+
+
+def inert_bundle(data: dict) -> dict:
+    "The entries of a display's data that are inert: plain text, bitmaps, JSON (each of a sound shape)."
+    out = {}
+    for k, v in data.items() if isinstance(data, dict) else ():
+        if k not in INERT_MIME:
+            continue
+        if isinstance(v, str) or isinstance(v, list) and all(isinstance(x, str) for x in v):
+            out[k] = v
+        elif k == "application/json" and isinstance(v, (dict, list)):
+            out[k] = v
+    return out
+
+
+def make_inert(nb) -> None:
+    """In place: every output keeps only inert types (a note replaces what is removed); markdown cells have
+    their raw HTML escaped; raw cells lose the format that would render them as HTML."""
+    for cell in nb.cells:
+        if cell.get("cell_type") == "markdown":
+            cell["source"] = cell.get("source", "").replace("<", "&lt;")
+        elif cell.get("cell_type") == "raw":
+            cell.get("metadata", {}).pop("format", None)
+            cell.get("metadata", {}).pop("raw_mimetype", None)
+        for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else ():
+            if "data" in out:
+                kept = inert_bundle(out["data"])
+                dropped = sorted(set(out["data"]) - set(kept))
+                if dropped and "text/plain" not in kept:
+                    kept["text/plain"] = f"[ch4grade: output of type {', '.join(dropped)[:200]} not shown]"
+                out["data"] = kept
 
 
 class NotebookError(Exception):

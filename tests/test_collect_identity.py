@@ -259,3 +259,175 @@ def test_normalised_names():
     assert normalise_name("  Park\u00a0 지민 ") == normalise_name("park_지민") == "park 지민"
     assert normalise_name(unicodedata.normalize("NFD", "Park 지민")) == "park 지민"
     assert normalise_name("Ali\u200bce") == "alice"
+
+
+# -- a student's own file name never files it under a classmate (red-team findings) ----------------------
+def write_nb(path: Path, data: bytes, mtime: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+def assert_bob_untouched(summary, bob_source: str, sid: str, bob: bytes, course):
+    got = by_source(summary)
+    assert submitted(course, sid).read_bytes() == bob
+    assert not [e.source for e in summary.entries if e.status == "duplicate"]
+    if bob_source in got:
+        assert (got[bob_source].status, got[bob_source].student) in {("collected", sid), ("unchanged", sid)}
+
+
+@pytest.mark.parametrize("claims", [["bob"], ["bob", "carol"]])
+def test_a_file_named_for_a_classmate_in_a_students_folder_is_refused(course, tmp_path, claims):
+    bob, own = nb_bytes(course, "return 2 * x", "Bob's own answer."), nb_bytes(course, "return x + x", "mine")
+    inbox = tmp_path / "inbox"
+    write_nb(inbox / "bob" / f"{NAME}.ipynb", bob, 1_600_000_000)
+    write_nb(inbox / "alice" / f"alice_{NAME}.ipynb", nb_bytes(course, "return 2 * x", "a"), 1_600_000_000)
+    forged = [write_nb(inbox / "mallory" / f"{who}_{NAME}.ipynb", nb_bytes(course, "pass", who), 1_700_000_000)
+              for who in claims]                                        # newer than Bob's
+    write_nb(inbox / "mallory" / f"{NAME}.ipynb", own, 1_600_000_000)   # her own, under her own name
+    summary = collect(course, inbox, progress=False)
+    got = by_source(summary)
+    assert_bob_untouched(summary, str(Path("bob") / f"{NAME}.ipynb"), "bob", bob, course)
+    assert (got[str(Path("mallory") / f"{NAME}.ipynb")].status, submitted(course, "mallory").read_bytes()) == (
+        "collected", own)
+    assert got[str(Path("alice") / f"alice_{NAME}.ipynb")].student == "alice"   # folder and name agree
+    for path, who in zip(forged, claims):
+        e = got[str(path.relative_to(inbox))]
+        assert (e.status, e.student) == ("rejected", None)
+        assert "'mallory'" in e.reason and f"'{who}'" in e.reason and "ambiguous" in e.reason
+        assert any(line.startswith("  REJECTED") and e.source in line and f"'{who}'" in line
+                   for line in summary.lines())
+    assert sorted(s.student for s in course.submissions()) == ["alice", "bob", "mallory"]
+    # a later run with only Mallory's folder (Bob's collected before): his submission is not replaced
+    later = tmp_path / "later"
+    write_nb(later / "mallory" / f"bob_{NAME}.ipynb", nb_bytes(course, "pass", "again"), 1_800_000_000)
+    [entry] = collect(course, later, progress=False).entries
+    assert entry.status == "rejected" and "ambiguous" in entry.reason
+    assert submitted(course, "bob").read_bytes() == bob
+    assert not (course.root / "collect_archive").exists()
+
+
+def test_a_container_folder_is_sorted_by_its_file_names(course, tmp_path):
+    files = {"alice": f"alice_{NAME}.ipynb", "bob": f"bob_{NAME}.ipynb", "carol": f"{NAME}_carol (1).ipynb"}
+    inbox = tmp_path / "inbox"
+    data = {who: write_nb(inbox / "submissions" / name, nb_bytes(course, "return 2 * x", who), 1_600_000_000)
+            .read_bytes() for who, name in files.items()}
+    write_nb(inbox / "late" / f"dave_{NAME}.ipynb", nb_bytes(course, "return 2 * x", "dave"), 1_600_000_000)
+    summary = collect(course, inbox, progress=False)
+    got = by_source(summary)
+    for who, name in files.items():
+        e = got[str(Path("submissions") / name)]
+        assert (e.status, e.student, e.how) == ("collected", who, "file name")
+        assert submitted(course, who).read_bytes() == data[who]
+    # a folder with one other name in it may be someone's own folder: nobody can tell, so it is refused
+    late = got[str(Path("late") / f"dave_{NAME}.ipynb")]
+    assert late.status == "rejected" and "'late'" in late.reason and "'dave'" in late.reason
+    assert summary.warnings == [] and all(e.warnings == [] for e in summary.entries)
+
+
+def test_moodle_folders_are_who_submitted_whatever_the_file_inside_is_called(course, tmp_path):
+    bob, forged = nb_bytes(course, "return 2 * x", "Bob's own answer."), nb_bytes(course, "pass", "")
+    b_name = f"Bob Jones_222_assignsubmission_file_/bob_jones_{NAME}.ipynb"
+    m_name = f"Mallory Evil_111_assignsubmission_file_/bob_jones_{NAME}.ipynb"
+    zpath = make_zip(tmp_path / "subs.zip", {b_name: bob, m_name: forged}, minute={m_name: 30})
+    summary = collect(course, zpath, progress=False)
+    got = by_source(summary)
+    assert_bob_untouched(summary, b_name, "bob_jones", bob, course)
+    assert (got[b_name].how, got[b_name].display_name, got[b_name].warnings) == ("moodle folder", "Bob Jones", [])
+    assert (got[m_name].status, got[m_name].student, got[m_name].display_name) == (
+        "collected", "mallory_evil", "Mallory Evil")
+    assert submitted(course, "mallory_evil").read_bytes() == forged
+    [warning] = got[m_name].warnings
+    assert "'bob_jones'" in warning and "kept 'Mallory Evil'" in warning
+    assert any(line.startswith("  WARNING") and m_name in line and "bob_jones" in line for line in summary.lines())
+    assert sorted(s.student for s in course.submissions()) == ["bob_jones", "mallory_evil"]
+
+
+@pytest.mark.parametrize("wrapper", ["", "Assignment 4 export/"])
+def test_a_moodle_export_in_folders_collects_every_student(course, tmp_path, wrapper):
+    files = {f"{wrapper}Alice Smith_101_assignsubmission_file_/{NAME}.ipynb": nb_bytes(course, "return 2 * x", "a"),
+             # her own file name, no assignment in it: the notebook's metadata says which
+             f"{wrapper}Park 지민_102_assignsubmission_file_/my homework (final).ipynb":
+                 nb_bytes(course, "return x + x", "지민"),
+             f"{wrapper}Alice Smith_101_assignsubmission_onlinetext_/onlinetext.html": b"<p>see the notebook</p>"}
+    summary = collect(course, make_zip(tmp_path / "subs.zip", files), progress=False)
+    got = [by_source(summary)[name] for name in files]
+    park = clean_student_id("Park 지민")
+    assert [(e.status, e.student, e.how) for e in got[:2]] == [
+        ("collected", "alice_smith", "moodle folder"), ("collected", park, "moodle folder")]
+    assert (got[1].display_name, got[1].assignment) == ("Park 지민", NAME)
+    assert got[2].status == "rejected" and "not a notebook" in got[2].reason
+    assert submitted(course, "alice_smith").read_bytes() == files[list(files)[0]]
+    assert submitted(course, park).read_bytes() == files[list(files)[1]]
+    assert all(e.warnings == [] for e in summary.entries)
+
+
+def test_a_moodle_looking_folder_inside_a_students_folder_is_refused():
+    got = identify(f"mallory/Bob Jones_222_assignsubmission_file_/{NAME}.ipynb", [NAME])
+    assert got.student is None and "'mallory'" in got.problem and "'Bob Jones'" in got.problem
+    # only the outermost Moodle folder counts: one below it is part of what the student uploaded
+    inner = identify(f"Mallory Evil_1_assignsubmission_file_/Bob Jones_2_assignsubmission_file_/{NAME}.ipynb",
+                     [NAME])
+    assert (inner.student, inner.how) == ("mallory_evil", "moodle folder")
+
+
+@pytest.mark.parametrize("earlier", [True, False])
+def test_a_canvas_login_beats_the_metadata_even_without_the_assignment_in_the_name(course, tmp_path, earlier):
+    bob = nb_bytes(course, "return 2 * x", "Bob's own answer.")
+    forged = nb_bytes(course, "pass", "", student="bob")               # Mallory's, claiming to be Bob's
+    b_name, m_name = f"bob_{NAME}.ipynb", "malloryevil_111_999_homework.ipynb"
+    if earlier:                                                         # Bob collected in an earlier run
+        collect(course, make_zip(tmp_path / "first.zip", {b_name: bob}), progress=False)
+        members = {m_name: forged}
+    else:
+        members = {b_name: bob, m_name: forged}
+    summary = collect(course, make_zip(tmp_path / "subs.zip", members, minute={m_name: 30}), progress=False)
+    got = by_source(summary)
+    assert_bob_untouched(summary, b_name, "bob", bob, course)
+    assert (got[m_name].status, got[m_name].student, got[m_name].how, got[m_name].assignment) == (
+        "collected", "malloryevil", "canvas", NAME)
+    assert submitted(course, "malloryevil").read_bytes() == forged
+    [warning] = got[m_name].warnings
+    assert "'bob'" in warning and "kept 'malloryevil'" in warning
+    assert any(line.startswith("  WARNING") and m_name in line for line in summary.lines())
+    assert not (course.root / "collect_archive").exists()
+
+
+def test_canvas_names_without_the_assignment_use_the_login():
+    known = ["ch04_sgd", "ch04_learner"]
+    meta = {"ch4grade": {"assignment": "ch04_sgd"}}
+    got = identify("smithcarol_LATE_12345_678901_Homework 4 (1).ipynb", known, meta)
+    assert (got.student, got.how, got.assignment, got.warnings) == ("smithcarol", "canvas", "ch04_sgd", [])
+    # a Canvas name in an assignment's folder: the folder gives the assignment
+    got = identify("ch04_learner/smithcarol_12345_678901_notebook.ipynb", known)
+    assert (got.student, got.assignment) == ("smithcarol", "ch04_learner")
+    # look-alikes are not Canvas: the second number (an attachment id) has 3+ digits, the login is no assignment
+    assert (identify("hw_1_2_ch04_sgd.ipynb", known).student, identify("hw_1_2_ch04_sgd.ipynb", known).how) == (
+        "hw_1_2", "file name")
+    assert identify("ch04_sgd_123_4567_alice.ipynb", known).how == "file name"
+
+
+def test_metadata_alone_never_replaces_a_submission_its_path_identified(course, tmp_path):
+    bob = nb_bytes(course, "return 2 * x", "Bob's own answer.", student="Bob Jones")
+    collect(course, make_zip(tmp_path / "a.zip", {MOODLE.format("Bob Jones", 222): bob}), progress=False)
+    claim = tmp_path / f"{NAME}.ipynb"
+    claim.write_bytes(nb_bytes(course, "pass", "", student="Bob Jones"))
+    summary = collect(course, claim, progress=False)
+    [entry] = summary.entries
+    assert (entry.status, entry.student, entry.how) == ("rejected", "bob_jones", "notebook metadata")
+    assert "metadata" in entry.reason and "Moodle file name" in entry.reason and "not collected" in entry.reason
+    assert any(line.startswith("  REJECTED") and "bob_jones" in line for line in summary.lines())
+    assert submitted(course, "bob_jones").read_bytes() == bob
+    assert not (course.root / "collect_archive").exists()
+    # the very same notebook is merely unchanged; a submission metadata identified may be updated by metadata
+    claim.write_bytes(bob)
+    assert collect(course, claim, progress=False).entries[0].status == "unchanged"
+    dan = tmp_path / "dan" / f"{NAME}.ipynb"
+    dan.parent.mkdir()
+    dan.write_bytes(nb_bytes(course, "return x", "v1", student="Dan Brown"))
+    assert collect(course, dan, progress=False).entries[0].status == "collected"
+    dan.write_bytes(nb_bytes(course, "return 2 * x", "v2", student="Dan Brown"))
+    [again] = collect(course, dan, progress=False).entries
+    assert (again.status, again.student, again.warnings) == ("updated", "dan_brown", [])
+    assert submitted(course, "dan_brown").read_bytes() == dan.read_bytes()

@@ -262,11 +262,16 @@ def test_missing_grader_data_fails_the_grader_not_the_student(tmp_path):
 # ---- feedback: bounded, and never the answer key ----------------------------------------------
 def test_redactor_withholds_secrets_and_bounds_length():
     secret = "The mean absolute difference is robust to a few very wrong pixels, unlike the squared error."
-    r = Redactor([secret])
-    assert r.clean("your code raised ValueError: " + secret[10:80]) == WITHHELD
-    assert r.clean("THE MEAN ABSOLUTE   difference is robust to a few very wrong pixels") == WITHHELD
+    shared = Redactor([secret], public=["unlike the squared error. the public check says so itself"])
+    r = shared.fresh()
     assert r.clean("x" * 5000).endswith("…") and len(r.clean("x" * 5000)) == 400
     assert r.clean("expected 3.0, got 2.5") == "expected 3.0, got 2.5"
+    shown = "unlike the squared error. the public check"        # in the secret, but the public check says it too
+    assert r.clean(shown) == shown
+    assert r.clean("your code raised ValueError: " + secret[10:80]) == WITHHELD
+    assert r.clean("expected 3.0, got 2.5") == WITHHELD          # once one is withheld, all are: no guessing game
+    assert shared.fresh().clean("THE MEAN ABSOLUTE   difference is robust to a few very wrong pixels") == WITHHELD
+    assert shared.fresh().clean("expected 3.0, got 2.5") == "expected 3.0, got 2.5"   # a new grading starts clean
 
 
 # ---- the other backends ------------------------------------------------------------------------
@@ -287,3 +292,37 @@ def test_other_backends_grade_a_perfect_notebook(tiny_env, backend):
         assert "blocked PermissionError" in executed and iso["verified"]["capabilities"] == "none"
     else:
         assert "no sandbox" in iso["warning"]
+
+
+FLOOD = r'''
+import json, sys, time
+from autograders.execute.sandbox import choose
+from autograders.execute.session import KernelSession, Limits
+
+def peak_mb():
+    return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) / 1024
+
+with KernelSession(env={"MPLBACKEND": "agg"}, limits=Limits(mem_mb=3000), sandbox=choose(sys.argv[1])) as s:
+    assert s.execute("x = 1", timeout=60).status == "ok"
+    before = peak_mb()
+    flood = ("k = get_ipython().kernel\nblob = 'x' * (100 * 2**20)\n"
+             "for i in range(12):\n"
+             "    k.session.send(k.iopub_socket, 'stream', {'name': 'stdout', 'text': blob}, parent=k.get_parent())\n"
+             "print('after the flood')\n")
+    t = time.monotonic()
+    run = s.execute(flood, timeout=120)
+    print(json.dumps({"status": run.status, "grew_mb": peak_mb() - before, "seconds": time.monotonic() - t,
+                      "alive": s.alive(), "next": s.execute("print(6 * 7)", timeout=60).outputs}))
+'''
+
+
+def test_a_message_flood_does_not_grow_the_grader():
+    "1.2 GB of 100 MB messages from the kernel: the grader refuses each (over 24 MB) and stays small."
+    _need_sandbox()
+    proc = subprocess.run([sys.executable, "-c", FLOOD, BOX.backend], capture_output=True, text=True, timeout=300,
+                          cwd=str(ROOT))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["status"] == "ok" and got["alive"], got
+    assert got["grew_mb"] < 300, got
+    assert "42" in json.dumps(got["next"])                      # the kernel still answers afterwards

@@ -41,7 +41,7 @@ def fixture_spec():
     from autograders.checks.expect import expect_close
     from autograders.checks.spec import Assignment
 
-    A = Assignment(NAME)
+    A = Assignment(NAME, data=())   # it loads no dataset
 
     @A.check("double", "double(3) is 6", points=1)
     def _(ns):
@@ -168,7 +168,7 @@ def test_collect_zip_with_good_and_bad_members(course, tmp_path):
     zpath = tmp_path / "subs.zip"
     with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("alice_ch04_fixture.ipynb", good)
-        zf.writestr("nested/ch04_fixture_bob.ipynb", good)
+        zf.writestr("ch04_fixture/ch04_fixture_bob.ipynb", good)  # an assignment's folder: the file name says who
         zf.writestr(zipfile.ZipInfo("../evil_ch04_fixture.ipynb"), good)
         zf.writestr(zipfile.ZipInfo("/tmp/abs_ch04_fixture.ipynb"), good)
         link = zipfile.ZipInfo("link_ch04_fixture.ipynb")
@@ -182,7 +182,7 @@ def test_collect_zip_with_good_and_bad_members(course, tmp_path):
     summary = collect(course, zpath, progress=False)
     status = {e.source: (e.status, e.reason) for e in summary.entries}
     assert status["alice_ch04_fixture.ipynb"][0] == "collected"
-    assert status["nested/ch04_fixture_bob.ipynb"][0] == "collected"
+    assert status["ch04_fixture/ch04_fixture_bob.ipynb"][0] == "collected"
     assert status["../evil_ch04_fixture.ipynb"] == ("rejected", "path escapes the archive ('..')")
     assert status["/tmp/abs_ch04_fixture.ipynb"] == ("rejected", "absolute path")
     assert status["link_ch04_fixture.ipynb"] == ("rejected", "symbolic link")
@@ -310,6 +310,33 @@ def test_gradebook_round_trip_auto_and_manual_scores(graded, tmp_path):
     assert all(g.skipped for g in again.graded)
     with course.gradebook() as gb:
         assert gb.find_grade("q01", NAME, NAME, "bob").manual_score == 0.75
+
+
+def test_formgrader_never_sees_a_students_active_content(course, tmp_path):
+    """HTML, scripts and SVG a student's notebook carries (in outputs, prose, and stored outputs of a cell the
+    grader never runs) do not reach the notebook formgrader shows, and formgrader sanitises what it renders."""
+    nb = student_nb(course, "return 2 * x", "<img src=x onerror=alert(1)> <script>alert(2)</script> It descends.")
+    nb.cells.append(nbformat.v4.new_code_cell("from IPython.display import HTML, SVG, display\n"
+                                              "display(HTML('<b onmouseover=alert(3)>hi</b>'))\n"
+                                              "display(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(4)\"/>'))"))
+    stored = nbformat.v4.new_code_cell("   ")
+    stored.outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<script>alert(5)</script>",
+                                                                   "application/javascript": "alert(6)"})]
+    nb.cells.append(stored)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    nbformat.write(nb, inbox / "alice_ch04_fixture.ipynb")
+    collect(course, inbox, progress=False)
+    autograde(course, NAME, grader=fixture_grader, progress=False)
+    shown = nbformat.read(course.root / "autograded" / "alice" / NAME / f"{NAME}.ipynb", as_version=4)
+    prose = "".join(c.source for c in shown.cells if c.cell_type == "markdown")
+    outputs = [o for c in shown.cells if c.cell_type == "code" for o in c.outputs]
+    kinds = {k for o in outputs for k in o.get("data", {})}
+    assert "<img" not in prose and "<script" not in prose and "&lt;script>alert(2)" in prose   # shown as text
+    assert not kinds & {"text/html", "image/svg+xml", "application/javascript"}, kinds
+    assert kinds <= {"text/plain", "image/png", "image/jpeg", "image/gif", "application/json"}, kinds
+    assert any("not shown" in json.dumps(o.get("data", {})) for o in outputs)
+    assert "c.HTMLExporter.sanitize_html = True" in (course.root / "nbgrader_config.py").read_text()
 
 
 def test_feedback_never_reveals_hidden_material(graded):

@@ -23,7 +23,8 @@ import torch.nn.functional as F
 from .expect import expect_close, expect_equal, expect_true
 from .spec import Assignment, CheckFailed
 
-ASSIGNMENT = Assignment("ch04_full_mnist", title="All ten digits (chapter 4, Further Research 2)")
+ASSIGNMENT = Assignment("ch04_full_mnist", title="All ten digits (chapter 4, Further Research 2)",
+                        data=("mnist_png",))    # untar_data(URLs.MNIST)
 A = ASSIGNMENT
 A.manual("compare", points=2)
 

@@ -75,19 +75,24 @@ def _as_bool(t, what: str) -> torch.Tensor:
 # stacks
 @A.check("stacks", "stacked_threes and stacked_sevens: one float image in [0, 1] per training file")
 def _(ns):
+    proj = torch.rand(28, 28, generator=_gen(), dtype=torch.float64)   # a fresh random weighting of the pixels
     info = ns.run("result = [(len(_f), tuple(_t.shape), str(_t.dtype), float(_t.min()), float(_t.max()),\n"
-                  "           float(_t.double().mean()))\n"
-                  "          for _f, _t in ((threes, stacked_threes), (sevens, stacked_sevens))]")
+                  "           float((_t.double() * _p).sum()))\n"
+                  "          for _f, _t in ((threes, stacked_threes), (sevens, stacked_sevens))]", _p=proj)
     r = _ref()
-    for (n_files, shape, dtype, lo, hi, mean), digit, name in zip(info, (3, 7), ("stacked_threes", "stacked_sevens")):
+    for (n_files, shape, dtype, lo, hi, weighted), digit, name in zip(info, (3, 7),
+                                                                     ("stacked_threes", "stacked_sevens")):
         expect_equal(n_files, N_TRAIN[digit], f"number of files in `{'threes' if digit == 3 else 'sevens'}`")
         expect_equal(shape, (N_TRAIN[digit], 28, 28), f"`{name}.shape`")
         expect_true(dtype.startswith("torch.float"), f"`{name}` should hold floats, not {dtype}",
                     expected="a float tensor", got=dtype)
         expect_true(0 <= lo and hi <= 1 and hi > 0.5, f"`{name}`: pixels should lie between 0 and 1 "
                     f"(divide by 255); they range from {lo:.4g} to {hi:.4g}", expected="0 to 1", got=(lo, hi))
-        want = r[name].double().mean().item()     # the images themselves, not just a tensor of the right shape
-        expect_close(mean, want, f"the mean pixel of `{name}` (are these the training images?)", atol=1e-4)
+        # the images themselves, not just a tensor of the right shape and range: a weighted sum of every pixel
+        # (weights drawn now, so no printed number can stand in for the images)
+        want = (r[name].double() * proj).sum().item()
+        expect_true(abs(weighted - want) <= 1e-6 * abs(want) + 1e-3,
+                    f"`{name}` does not hold the training images (a weighted sum of its pixels is off)")
 
 
 @A.check("stacks", "images in sorted-file order, matching the files")

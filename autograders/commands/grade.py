@@ -29,7 +29,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout, help="seconds per cell")
     p.add_argument("--budget", type=float, default=Limits.budget, help="seconds for all cells of a notebook")
     p.add_argument("--mem-mb", type=int, default=Limits.mem_mb, help="memory cap of a kernel (MB)")
-    p.add_argument("--allow-network", action="store_true", help="do not cut the kernel's network")
     p.add_argument("--fastai-home", help="prepared data for untar_data (default: $FASTAI_HOME or ~/.fastai)")
     p.add_argument("--no-hidden", action="store_true", help="run public checks only")
     p.add_argument("--seed", type=int, default=42)
@@ -63,8 +62,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if isolation.resolve(args.isolation, "ch4grade grade") is None:
         return 2
-    limits = Limits(cell_timeout=args.cell_timeout, budget=args.budget, mem_mb=args.mem_mb,
-                    no_network=not args.allow_network)
+    limits = Limits(cell_timeout=args.cell_timeout, budget=args.budget, mem_mb=args.mem_mb)
     config = GradeConfig(limits=limits, seed=args.seed, fastai_home=args.fastai_home, device=args.device,
                          run_hidden=not args.no_hidden, isolation=args.isolation)
     _prepare_data(args, notebooks)

@@ -27,6 +27,7 @@ import zmq
 from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager
 
+from ..notebook import inert_bundle
 from . import processes
 from .sandbox import Sandbox, choose, uids, verify
 from .sandbox.cgroup import KernelCgroup
@@ -51,7 +52,6 @@ class Limits:
     checks_budget: float = 600.0     # seconds for all checks together
     mem_mb: int = 6144               # memory cap for the kernel and its children (0: none)
     address_space: bool = True       # also cap virtual memory with RLIMIT_AS (off for CUDA)
-    no_network: bool = True
     max_output_bytes: int = 200_000  # output kept per cell; the rest is counted, not stored
     max_answer_bytes: int = 16 * 2**20  # the largest value a probe may send back
     threads: int | None = None       # torch/OpenMP threads in the kernel (None: all cores / jobs)
@@ -85,19 +85,6 @@ def _payload_size(payload) -> int:
     if isinstance(payload, list):
         return sum(_payload_size(v) for v in payload) + 8 * len(payload)
     return 16
-
-
-def _mime_bundle(data: dict) -> dict:
-    "The entries of a display's data that a notebook may hold: text (str or lines), or JSON under a JSON type."
-    out = {}
-    for k, v in data.items():
-        if not isinstance(k, str):
-            continue
-        if isinstance(v, str) or isinstance(v, list) and all(isinstance(x, str) for x in v):
-            out[k] = v
-        elif k.endswith("json") and isinstance(v, (dict, list)):
-            out[k] = v
-    return out
 
 
 def _drain(fd: int, keep: bytearray) -> None:
@@ -211,7 +198,7 @@ class KernelSession:
         finally:
             os.close(err_w)
         self._root_pid = self.km.provisioner.process.pid
-        self.kc = self.km.client()
+        self.kc = self.km.client(context=self._context)   # its sockets carry the size and queue bounds
         self.kc.start_channels()
         try:
             self.kc.wait_for_ready(timeout=lim.startup_timeout)
@@ -392,8 +379,8 @@ class KernelSession:
 
         Payloads of the probe mimetype are kept only when they carry `nonce` (the first one, if it is
         within `max_answer_bytes`); every other one is counted against the output cap and dropped."""
-        if not self.alive():
-            raise KernelDied(self.killed_reason or "the kernel is not running")
+        if not self.alive():           # (killed between two runs, e.g. by the student's own code)
+            return Run(status="died", error={"ename": "KernelDied", "evalue": self.death_reason(), "traceback": []})
         lim = self.limits
         start = time.monotonic()
         deadline = start + timeout
@@ -406,7 +393,14 @@ class KernelSession:
             if replied is None and self._replied(msg_id):
                 replied = time.monotonic()
             if replied is not None and time.monotonic() - replied > IDLE_GRACE_S:
-                break                          # its idle status was dropped in a flood: the reply says it is done
+                # its idle status never came: lost in a flood, or the connection was cut for a message over
+                # the bound (ZeroMQ does not reconnect by itself): the reply says it is done; reconnect
+                run.outputs.append({"output_type": "stream", "name": "stderr", "text": "\n[ch4grade: some output "
+                                    "of this cell was refused (too large or too fast) and is not kept]\n"})
+                self.kc.stop_channels()
+                self.kc = self.km.client(context=self._context)
+                self.kc.start_channels()
+                break
             left = deadline - time.monotonic()
             if left <= 0:
                 run.status, run.seconds = "timeout", time.monotonic() - start
@@ -453,7 +447,7 @@ class KernelSession:
                         run.dropped_bytes += size
                     continue
                 meta = content.get("metadata")
-                data = _mime_bundle(data)
+                data = inert_bundle(data)       # never HTML, scripts or SVG: instructors' browsers show these
                 if not data:
                     continue
                 out = {"output_type": kind, "data": data, "metadata": meta if isinstance(meta, dict) else {}}

@@ -24,6 +24,7 @@ from typing import Callable
 
 import nbformat
 
+from ..notebook import make_inert
 from .course import Course, Submission, WorkflowError
 from .files import atomic_write_text, read_json, write_json
 from .gradebook import record_result
@@ -116,9 +117,16 @@ def _write_outputs(course: Course, sub: Submission, result: dict, executed: str 
     text = executed if executed is not None else sub.path.read_text(encoding="utf-8")
     try:
         text = _restore_cells(course, sub, text)
-    except Exception as e:  # keep the notebook as it is rather than lose it
+    except Exception as e:  # keep the student's cells (inert) rather than lose them
         warnings.append(f"{sub.student}/{sub.assignment}: could not restore locked cells ({type(e).__name__}: {e})")
-    atomic_write_text(folder / f"{sub.notebook}.ipynb", text)
+        try:
+            nb = nbformat.reads(text, as_version=4)
+            make_inert(nb)
+            text = nbformat.writes(nb)
+        except Exception:
+            text = None
+    if text is not None:          # (never a file formgrader could show with the student's active content)
+        atomic_write_text(folder / f"{sub.notebook}.ipynb", text)
     ts = sub.path.parent / "timestamp.txt"
     if ts.exists():
         shutil.copy2(ts, folder / "timestamp.txt")
@@ -136,6 +144,7 @@ def _restore_cells(course: Course, sub: Submission, text: str) -> str:
     import logging
 
     nb = nbformat.reads(text, as_version=4)
+    make_inert(nb)      # the student's cells: no HTML, scripts or SVG in the instructor's browser
     resources = {"nbgrader": {"notebook": sub.notebook, "assignment": sub.assignment,
                               "student": sub.student, "db_url": course.db_url}}
     log = logging.getLogger("traitlets")

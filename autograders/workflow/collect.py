@@ -6,11 +6,18 @@ assignment twice in this batch: the newest file wins, but a file identified by i
 beats one identified only by its metadata), `rejected` (with the reason) or `ignored`
 (OS litter such as `__MACOSX/` or `.DS_Store`). A bad file never stops the others.
 
-Who the student is follows `names.identify`: the file name or folder (what the LMS says) wins over the
-notebook's metadata, which only fills in when the name says nothing; a notebook whose metadata names
-someone else is collected for the student of its name, with a warning. Each entry keeps the student's
-original name (`display_name`), also written to `collected_from.json` beside the notebook and, for a new
-student, into the gradebook's `last_name`.
+Who the student is follows `names.identify`, with the plain folders that are containers decided once for
+the whole run (`names.container_folders`): an LMS folder (Moodle's `..._assignsubmission_file_/`) is the
+identity of every file in it; a per-student folder and a file name inside it must agree, or the file is
+`rejected` as ambiguous (a student's own file name never files it under a classmate, nor marks the
+classmate's file `duplicate`); the path wins over the notebook's metadata, which only fills in when the
+path names nobody, and a notebook whose metadata names someone else is collected for the student of its
+path, with a warning. A notebook that only its metadata names never displaces a submission its path
+identified: in the same run it is the `duplicate`, and when the submission already collected was
+identified by a file name or folder (per its `collected_from.json`, or with no record at all) it is
+`rejected` rather than replacing it. Each entry keeps the student's original name (`display_name`), also
+written to `collected_from.json` beside the notebook (with `identified_by`) and, for a new student, into
+the gradebook's `last_name`.
 
 Two files with the same id and the same student (the same `names.normalise_name`, or a name that is the
 id itself, as in nbgrader's own folders) are one student resubmitting: the newest is kept, the other is a
@@ -38,7 +45,8 @@ import nbformat
 
 from .course import Course, WorkflowError
 from .files import atomic_write_bytes, atomic_write_text, write_json
-from .names import METADATA, alternative_id, ascii_id, identify, loses_letters, normalise_name
+from .names import (METADATA, SOURCES, alternative_id, ascii_id, container_folders, identify, loses_letters,
+                    normalise_name)
 from .safezip import MiB, ZipLimits, read_members
 
 IGNORED_PARTS = ("__MACOSX", ".ipynb_checkpoints", ".DS_Store", "Thumbs.db", "desktop.ini")
@@ -183,6 +191,7 @@ def collect(course: Course, source: str | Path, limits: ZipLimits | None = None,
         inputs = list(_inputs(source, limits)) if source.is_dir() else _inputs(source, limits)
     except (zipfile.BadZipFile, OSError) as e:
         raise WorkflowError(f"cannot read {source}: {e}")
+    notebooks: list[tuple[Entry, bytes, float, dict]] = []
     for rel, reader, mtime, problem in tqdm(inputs, desc="collect", unit="file", disable=not progress):
         entry = Entry(rel)
         summary.entries.append(entry)
@@ -207,9 +216,17 @@ def collect(course: Course, source: str | Path, limits: ZipLimits | None = None,
         except OSError as e:
             entry.reason = f"cannot read: {e}"
             continue
-        ident = identify(rel, known, nb.metadata)
+        notebooks.append((entry, data, mtime, nb.metadata))
+
+    # which plain folders hold several students' files (their names decide) is a matter of the whole listing
+    containers = container_folders([e.source for e, *_ in notebooks], known)
+    for entry, data, mtime, metadata in notebooks:
+        ident = identify(entry.source, known, metadata, containers)
         entry.student, entry.assignment, entry.how = ident.student, ident.assignment, ident.how
         entry.display_name, entry.warnings = ident.name, list(ident.warnings)
+        if ident.problem:
+            entry.reason = ident.problem
+            continue
         if ident.assignment is None:
             entry.reason = f"unknown assignment (expected one of: {', '.join(known)} in the name or metadata)"
             continue
@@ -220,6 +237,15 @@ def collect(course: Course, source: str | Path, limits: ZipLimits | None = None,
         candidates.append(_Candidate(entry, data, mtime))
 
     _separate_students(course, candidates, summary)
+    # a notebook only its metadata names never replaces a submission that its path identified before
+    kept = []
+    for c in candidates:
+        why = _displaces_named(course, c) if c.entry.how == METADATA else ""
+        if why:
+            c.entry.reason = why  # (status: rejected)
+        else:
+            kept.append(c)
+    candidates = kept
     # the same student and assignment twice: keep the newest (then the last in path order); a file whose
     # name or folder says who it is beats one that only its own metadata names
     by_key: dict[tuple[str, str], list[_Candidate]] = {}
@@ -268,9 +294,6 @@ def _store(course: Course, c: _Candidate, stamp: str) -> None:
             e.status, e.reason = "unchanged", "identical to the submission already collected"
             _record_name(folder / "collected_from.json", e)
             return
-        if e.how == METADATA:
-            e.warnings.append(f"identified only by its notebook metadata, it replaces the submission of "
-                              f"{e.student} collected before")
         archive = course.root / "collect_archive" / stamp / e.student / e.assignment
         archive.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(folder, archive, dirs_exist_ok=True)
@@ -283,6 +306,36 @@ def _store(course: Course, c: _Candidate, stamp: str) -> None:
     atomic_write_text(folder / "collected_from.json", json.dumps(
         {"source": e.source, "identified_by": e.how, "display_name": e.display_name, "warnings": e.warnings},
         ensure_ascii=False))
+
+
+def _displaces_named(course: Course, c: _Candidate) -> str:
+    """Why the metadata-only candidate `c` must not replace the submission already collected for its student
+    and assignment ('' when it may: none there, the same bytes, or one that metadata identified too). A
+    submission with no readable `collected_from.json` was not collected from a metadata-only notebook
+    (nbgrader put it there, or an older collect) and is kept as well."""
+    e = c.entry
+    folder = course.submitted_dir(e.student, e.assignment)
+    dest = folder / f"{e.assignment}.ipynb"
+    if not dest.exists():
+        return ""
+    try:
+        if dest.read_bytes() == c.data:
+            return ""
+    except OSError:
+        pass
+    try:
+        record = json.loads((folder / "collected_from.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = None
+    record = record if isinstance(record, dict) else {}
+    how = record.get("identified_by")
+    if how == METADATA:
+        return ""
+    was = (f"by its {SOURCES.get(how, how)} ({record.get('source')})" if isinstance(how, str) and how
+           else "by its path (no collect record)")
+    return (f"only its notebook metadata names {e.student!r}, whose submission collected before was identified "
+            f"{was}: not collected, so as not to replace it (name the file {e.student}_{e.assignment}.ipynb "
+            f"to collect it)")
 
 
 def _record_name(record: Path, e: Entry) -> None:

@@ -40,6 +40,8 @@ c.CourseDirectory.course_id = "{course_id}"
 c.CourseDirectory.root = _here
 # The gradebook: nbgrader's embedded SQLite database beside this file.
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_here, "{db_name}")
+# Students' notebooks are untrusted: formgrader shows them with active HTML (scripts, event handlers) removed.
+c.HTMLExporter.sanitize_html = True
 '''
 
 

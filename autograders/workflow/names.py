@@ -1,18 +1,44 @@
-"""Who submitted what: the student id and assignment of a submitted file, from its name or metadata.
+"""Who submitted what: the student id and assignment of a submitted file, from its path or metadata.
 
 Recognised file names (any of `_ - . space` as separators, case-insensitive assignment names):
 - `alice_ch04_sgd.ipynb`, `ch04_sgd_alice.ipynb`, `ch04_sgd-alice (1).ipynb`
-- Canvas: `smithalice_12345_678901_ch04_sgd.ipynb`, `smithalice_LATE_12345_678901_ch04_sgd-1.ipynb`
+- Canvas: `smithalice_12345_678901_ch04_sgd.ipynb`, `smithalice_LATE_12345_678901_ch04_sgd-1.ipynb`; the
+  part after the two numbers is the student's own file name, so the login counts even when that part
+  names no assignment (`smithalice_12345_678901_homework.ipynb`: the assignment then comes from a folder
+  or the metadata). Guards against look-alikes: the login is not an assignment name and the second number
+  (Canvas's attachment id) has at least 3 digits, so `hw_1_2_ch04_sgd.ipynb` is not Canvas but a plain
+  name (student `hw_1_2`).
 - Moodle: `Alice Smith_12345_assignsubmission_file_ch04_sgd.ipynb`
 - Blackboard: `Homework 4_alice_attempt_2024-03-01-10-22-33_ch04_sgd.ipynb`
-- a per-student folder: `alice/ch04_sgd.ipynb` or nbgrader's own `alice/ch04_sgd/ch04_sgd.ipynb`
 
-The name (or folder) wins: it is what the LMS or the instructor's export says, while a notebook's
-metadata is whatever the student's file carries. `metadata.ch4grade.student` (or `student_id`) is used
-only when neither the file name nor its folder names a student; when it names someone else, the name's
+Recognised folders:
+- an LMS folder: Moodle's "download submissions in folders" `Alice Smith_12345_assignsubmission_file_/`
+  (or `_onlinetext_`), or a folder named like a Blackboard attempt. The LMS made it, so it IS the identity
+  of every file below it (the outermost one, should a student have uploaded a folder named like one);
+  a file name inside it that names someone else is reported in `Identity.warnings`, never obeyed.
+- a plain per-student folder: `alice/ch04_sgd.ipynb` or nbgrader's own `alice/ch04_sgd/ch04_sgd.ipynb`
+  (the folder a file is in, or the one above when that is named for an assignment). It names the student
+  whatever the file is called (`alice/my homework.ipynb` too, the assignment then from the metadata).
+- a plain container folder: `submissions/alice_ch04_sgd.ipynb`, `submissions/bob_ch04_sgd.ipynb`, where
+  the file names say who; it names no student itself. Which plain folders are containers is decided per
+  collect run from the whole listing (`container_folders`): a folder whose notebooks' file names name two
+  or more students, none of them the folder's own name, and with no per-student folder beside it (a
+  sibling folder holding a notebook that it alone names, or one named for it, and nobody else's). That
+  last guard keeps a student who uploads `bob_...` and `carol_...` into her own folder, next to Bob's,
+  from turning her folder into a container; a lone folder like that is still taken for one.
+  Otherwise a plain folder is a student's: when its name and the file name give different students the
+  file is refused (`Identity.problem`: ambiguous, filed under neither, so it cannot replace or displace
+  anybody's submission), since the file name is the student's own choice and the folder the instructor's;
+  the same holds for a folder named like an LMS one inside a student's folder. So `late/dave_ch04_sgd.ipynb`
+  alone in `late/` is refused too: nothing tells a folder of one from a student's. `identify` without
+  `containers` treats every plain folder as a student's.
+
+Notebook metadata never decides against the path: `metadata.ch4grade.student` (or `student_id`) is used
+only when neither the file name nor a folder names a student; when it names someone else, the path's
 student is kept and the mismatch is reported in `Identity.warnings`. Likewise the assignment comes from
 the name or a folder; `metadata.ch4grade.assignment` (which every released notebook carries) is used
-when they name none, and a contradiction is reported, the name's assignment kept.
+when they name none, and a contradiction is reported, the name's assignment kept. (`collect` also keeps a
+notebook that only its metadata names from replacing a submission its path identified.)
 
 Student ids (`clean_student_id`): a valid nbgrader id, ASCII letters, digits and `_ - .`, lower case, at
 most 64 characters.
@@ -35,11 +61,15 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-CANVAS = re.compile(r"^(?P<student>[^_]+?)(?:_late)?_\d+_\d+_(?P<rest>.+)$", re.I)
+CANVAS = re.compile(r"^(?P<student>[^_]+?)(?:_late)?_\d+_\d{3,}_(?P<rest>.+)$", re.I)
 MOODLE = re.compile(r"^(?P<student>.+?)_\d+_assignsubmission_(?:file|onlinetext)_(?P<rest>.*)$", re.I)
 BLACKBOARD = re.compile(r"^.+?_(?P<student>[^_]+)_attempt_\d{4}(?:-\d\d){5}(?:_(?P<rest>.*))?$", re.I)
+MOODLE_FOLDER = re.compile(r"^(?P<student>.+?)_\d+_assignsubmission_(?:file|onlinetext)_?$", re.I)
+LMS_FOLDERS = (("moodle", MOODLE_FOLDER), ("blackboard", BLACKBOARD))  # folders an LMS makes (Canvas makes none)
 COPY_SUFFIX = re.compile(r"(?:\s*\(\d+\)|-\d+)$")  # "name (1)" from browsers, "name-1" from Canvas
 SEPARATORS = "_-. "
+SOURCES = {"canvas": "Canvas file name", "moodle": "Moodle file name", "blackboard": "Blackboard file name",
+           "moodle folder": "Moodle folder", "blackboard folder": "Blackboard folder"}
 METADATA = "notebook metadata"  # `Identity.how` of a student named only by the notebook's own metadata
 
 
@@ -47,9 +77,11 @@ METADATA = "notebook metadata"  # `Identity.how` of a student named only by the 
 class Identity:
     student: str | None
     assignment: str | None
-    how: str  # which rule found the student, for the collect summary
+    how: str  # which rule found the student, for the collect summary: a key of SOURCES, `file name`,
+    #           `folder name` or METADATA
     name: str | None = None  # the student's name as the file name, folder or metadata gave it
     warnings: list[str] = field(default_factory=list)  # what contradicts the identity kept
+    problem: str = ""  # why the file must not be collected at all (its path names two students)
 
 
 _INVISIBLE = ("Cc", "Cf")  # control and format characters (zero-width spaces, direction marks)
@@ -133,40 +165,132 @@ def _strip_assignment(stem: str, assignments: list[str]) -> tuple[str | None, st
     return None, stem
 
 
-def identify(relpath: str, assignments: list[str], metadata: dict | None = None) -> Identity:
+def _parts(relpath: str) -> list[str]:
+    return [p for p in re.split(r"[\\/]+", relpath) if p and p != "."]
+
+
+def _stem(filename: str) -> str:
+    return COPY_SUFFIX.sub("", re.sub(r"\.ipynb$", "", filename, flags=re.I)).strip()
+
+
+def _is_assignment(text: str, assignments: list[str]) -> bool:
+    return text.strip().lower() in {a.lower() for a in assignments}
+
+
+def _from_file_name(stem: str, assignments: list[str]) -> tuple[str | None, str, str | None]:
+    "(student, how, assignment) that the file name alone gives; either may be None."
+    student, how, rest = None, "", stem
+    for rule, pattern in (("canvas", CANVAS), ("moodle", MOODLE), ("blackboard", BLACKBOARD)):
+        m = pattern.match(stem)
+        if m and not (rule == "canvas" and _is_assignment(m.group("student"), assignments)):
+            student, how = m.group("student"), rule
+            rest = COPY_SUFFIX.sub("", (m.group("rest") or "")).strip()
+            break
+    assignment, leftover = _strip_assignment(rest, assignments)
+    if student is None and assignment and leftover:
+        student, how = leftover, "file name"
+    return (student.strip() or None) if student else None, how, assignment
+
+
+def _lms_folder(folders: list[str]) -> tuple[int, str, str] | None:
+    """(index, student, how) of the outermost LMS folder among `folders`, or None. Outermost: the LMS
+    made that one; a folder below it named like one is part of what the student uploaded."""
+    for i, folder in enumerate(folders):
+        for rule, pattern in LMS_FOLDERS:
+            m = pattern.match(folder.strip())
+            if m and m.group("student").strip():
+                return i, m.group("student").strip(), f"{rule} folder"
+    return None
+
+
+def _path_names(parts: list[str], assignments: list[str]):
+    """What the path says: (student, how) of the LMS folder or else the file name (either may be None),
+    the plain folder above that (`_student_folder`), and the LMS folder's index (None without one)."""
+    lms = _lms_folder(parts[:-1])
+    if lms:
+        i, student, how = lms
+        return student, how, _student_folder(parts[:i + 1], assignments), i
+    student, how, _ = _from_file_name(_stem(parts[-1]), assignments)
+    return student, how, _student_folder(parts, assignments), None
+
+
+def _student_folder(parts: list[str], assignments: list[str]) -> tuple[str, str] | None:
+    """(key, name) of the plain folder that would name the student of the file (or LMS folder) at `parts`:
+    the folder it is in, or the one above when that is an assignment's (`alice/ch04_sgd/ch04_sgd.ipynb`)."""
+    i = len(parts) - 2
+    if i >= 0 and _is_assignment(parts[i], assignments):
+        i -= 1
+    if i < 0 or _is_assignment(parts[i], assignments) or not clean_student_id(parts[i]):
+        return None
+    return "/".join(parts[:i + 1]), parts[i].strip()
+
+
+def _same_id(a: str, b: str) -> bool:
+    return clean_student_id(a) == clean_student_id(b) or same_student(a, b)
+
+
+def _part_of(a: str, b: str) -> bool:
+    "Whether name `a` is the same student as `b` or a part of it (`alice` in `Alice Smith`)."
+    if _same_id(a, b):
+        return True
+    part, whole = (set(re.split(r"[\s.\-']+", normalise_name(t))) - {""} for t in (a, b))
+    return bool(part) and part <= whole
+
+
+def container_folders(relpaths, assignments: list[str]) -> set[str]:
+    """The plain folders of one collect run that are containers, whose files' names say who they are
+    (see the module docstring), as `/`-joined paths; pass them to `identify`. `relpaths` are those of
+    all the run's notebooks."""
+    folders: dict[str, tuple[str, list[str]]] = {}  # key -> (folder's id, ids the names below it give)
+    for rel in relpaths:
+        parts = _parts(rel)
+        if not parts:
+            continue
+        student, _, plain, _ = _path_names(parts, assignments)
+        if plain is None:
+            continue
+        key, name = plain
+        folders.setdefault(key, (clean_student_id(name), []))[1].append(
+            clean_student_id(student) if student else "")
+
+    def named(key: str) -> set[str]:
+        return {s for s in folders[key][1] if s}
+
+    def a_students(key: str) -> bool:
+        "A notebook the folder alone names, or one named for it, and no one else's: a per-student folder."
+        own, ids = folders[key]
+        return len(named(key)) <= 1 and any(not s or s == own for s in ids)
+
+    by_parent: dict[str, list[str]] = {}
+    for key in folders:
+        by_parent.setdefault(key.rpartition("/")[0], []).append(key)
+    out = set()
+    for key, (own, _) in folders.items():
+        if len(named(key)) < 2 or own in named(key):
+            continue  # one name, or the folder's own among them: a student's folder
+        if any(a_students(other) for other in by_parent[key.rpartition("/")[0]] if other != key):
+            continue  # beside per-student folders: one student's folder holding files named for others
+        out.add(key)
+    return out
+
+
+def identify(relpath: str, assignments: list[str], metadata: dict | None = None,
+             containers=None) -> Identity:
     """Student and assignment of the file at `relpath` (relative to the collected folder or zip root).
-    Either may be None when nothing identifies it. The file name or folder wins over the notebook's
-    metadata; `warnings` says where the metadata disagrees."""
+    Either may be None when nothing identifies it; `problem` is set (and the student None) when the path
+    names two different students and the file must not be collected. An LMS folder wins over the file
+    name; a plain folder in `containers` (from `container_folders`) leaves it to the file name, any
+    other plain folder must agree with it. The path wins over the notebook's metadata; `warnings` says
+    where anything disagrees with the identity kept."""
     meta = (metadata or {}).get("ch4grade", {}) if isinstance(metadata, dict) else {}
     meta = meta if isinstance(meta, dict) else {}
     meta_student = meta.get("student") or meta.get("student_id")
     meta_assignment = meta.get("assignment")
-    parts = [p for p in re.split(r"[\\/]+", relpath) if p and p != "."]
-    stem = re.sub(r"\.ipynb$", "", parts[-1], flags=re.I) if parts else ""
-    stem = COPY_SUFFIX.sub("", stem).strip()
-    student, how, rest = None, "", stem
+    parts = _parts(relpath)
+    stem = _stem(parts[-1]) if parts else ""
+    file_student, file_how, assignment = _from_file_name(stem, assignments)
     warnings: list[str] = []
 
-    for rule, pattern in (("canvas", CANVAS), ("moodle", MOODLE), ("blackboard", BLACKBOARD)):
-        m = pattern.match(stem)
-        if m:
-            rest = COPY_SUFFIX.sub("", (m.group("rest") or "")).strip()
-            # Canvas's pattern is loose: accept it only when the rest names an assignment
-            if rule != "canvas" or _strip_assignment(rest, assignments)[0]:
-                student, how = m.group("student"), rule
-                break
-            rest = stem
-
-    assignment, leftover = _strip_assignment(rest, assignments)
-    if student is None:
-        if assignment and leftover:
-            student, how = leftover, "file name"
-        elif assignment and len(parts) >= 2:
-            # alice/ch04_sgd.ipynb, or nbgrader's alice/ch04_sgd/ch04_sgd.ipynb
-            folder = parts[-2]
-            if folder.lower() == assignment.lower() and len(parts) >= 3:
-                folder = parts[-3]
-            student, how = folder, "folder name"
     if assignment is None and len(parts) >= 2:
         # .../ch04_sgd/notebook.ipynb: the folder names the assignment
         for folder in reversed(parts[:-1]):
@@ -174,7 +298,6 @@ def identify(relpath: str, assignments: list[str], metadata: dict | None = None)
             if found and found.lower() == folder.lower():
                 assignment = found
                 break
-
     if isinstance(meta_assignment, str) and meta_assignment in assignments:
         if assignment is None:
             assignment = meta_assignment
@@ -182,19 +305,37 @@ def identify(relpath: str, assignments: list[str], metadata: dict | None = None)
             warnings.append(f"notebook metadata says assignment {_short(meta_assignment)} but the file's path "
                             f"says {_short(assignment)}: kept {_short(assignment)}")
 
-    source = {"canvas": "Canvas file name", "moodle": "Moodle file name",
-              "blackboard": "Blackboard file name"}.get(how, how)
-    student = student.strip() if student else None
-    if student and not clean_student_id(student):
-        warnings.append(f"the {source} gives no usable student id ({_short(student)})")
-        student, how = None, ""
+    student, how, problem = None, "", ""
+    named, named_how, plain, lms_at = _path_names(parts, assignments) if parts else (None, "", None, None)
+    if lms_at is not None and file_student and not _part_of(file_student, named):
+        # Moodle's folder is who submitted; the file inside keeps whatever name the student gave it
+        warnings.append(f"the file name names {_short(file_student)} but it is in the {SOURCES[named_how]} "
+                        f"{_short(parts[lms_at])}: kept {_short(named)}")
+    if named and not clean_student_id(named):
+        warnings.append(f"the {SOURCES.get(named_how, named_how)} gives no usable student id ({_short(named)})")
+        named = None
+    if plain and plain[0] not in (containers or ()):
+        folder = plain[1]  # a student's folder: what the path names below it must be that student
+        if named and not _same_id(named, folder):
+            what = f"inside the {SOURCES[named_how]} of" if lms_at is not None else "named for"
+            problem = (f"in folder {_short(folder)} but {what} {_short(named)}: ambiguous, not collected; "
+                       f"rename or move it")
+        elif named:
+            student, how = named, named_how
+        else:
+            student, how = folder, "folder name"
+    elif named:
+        student, how = named, named_how
+
     meta_name = str(meta_student).strip() if meta_student not in (None, "") else ""
     meta_id = clean_student_id(meta_name) if meta_name else ""
-    if student is None:
+    if problem:
+        student, how = None, ""
+    elif student is None:
         if meta_id:
             student, how = meta_name, METADATA
     elif meta_id and meta_id != clean_student_id(student) and not same_student(meta_name, student):
-        warnings.append(f"notebook metadata names student {_short(meta_name)} but the {source} says "
-                        f"{_short(student)}: kept {_short(student)}")
+        warnings.append(f"notebook metadata names student {_short(meta_name)} but the "
+                        f"{SOURCES.get(how, how)} says {_short(student)}: kept {_short(student)}")
     sid = clean_student_id(student) if student else None
-    return Identity(sid or None, assignment, how or "file name", student if sid else None, warnings)
+    return Identity(sid or None, assignment, how or "file name", student if sid else None, warnings, problem)

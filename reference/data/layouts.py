@@ -167,22 +167,8 @@ def prepare_fastai_data(names=("mnist_sample", "mnist_png"), fastai_home: str | 
     "Materialise fastai's layouts `names` (idempotent: existing ones are returned at once); name -> folder."
     if isinstance(names, str):
         names = (names,)
-    write_fastai_config(fastai_home)
     return {name: prepare_layout(name, fastai_home, progress, jobs)[0] for name in names}
 
 
+# fastai's own defaults for `<home>/config.ini` (what fastai writes on first use)
 FASTAI_CONFIG = "[DEFAULT]\ndata = data\narchive = archive\nstorage = tmp\nmodel = models\n\n"
-
-
-def write_fastai_config(fastai_home: str | Path | None = None) -> Path:
-    """`<home>/config.ini` with fastai's defaults, unless it exists: fastai writes it on first use, which a
-    grading kernel (with the data read-only) cannot."""
-    path = fastai_home_dir(fastai_home) / "config.ini"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config.ini.")
-        with os.fdopen(fd, "w") as f:
-            f.write(FASTAI_CONFIG)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    return path

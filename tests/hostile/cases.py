@@ -401,6 +401,11 @@ MALFORMED_MESSAGES = ("k = get_ipython().kernel\n"
                       "display({'text/plain': 5, 'image/png': [1, 2], 'application/json': {'a': 1}}, raw=True)\n")
 
 
+KILL_ON_FIGURE_PROBE = ("import os\ndef _kill(lines):\n"
+                        "    if any('__ch4grade_figures__' in l for l in lines):\n        os._exit(1)\n"
+                        "    return lines\nget_ipython().input_transformers_cleanup.append(_kill)\n")
+
+
 NAME_TINY = tiny.NAME
 ZERO_DIST, ZERO_TOTAL = {**FULL, "dist": 0.0}, {**FULL, "total": 0.0}
 SANDBOX = [
@@ -419,6 +424,8 @@ SANDBOX = [
     Case("probe_payload_flood", _sandboxed(_payload_flood, "dist", ""), FULL, ("cell:dist", "ok")),
     Case("nested_user_namespace", _sandboxed(lambda: "import ctypes\nassert ctypes.CDLL(None).unshare(0x10000000) != 0\n",
                                              "dist"), ZERO_DIST, ("cell:dist", "ok")),
+    Case("kill_on_figure_probe", _nb({"total": KILL_ON_FIGURE_PROBE + TOTAL}), ZERO_TOTAL,
+         ("notes", "the kernel died after cell `total`")),
     Case("figure_log_poisoned", _nb({"plot": tiny.GOOD["plot"] + "\n" + FIGURE_LOG_POISON}), FULL, ("cell:plot", "ok")),
     Case("malformed_kernel_messages", _nb({"dist": MALFORMED_MESSAGES + tiny.GOOD["dist"]}), FULL, ("cell:dist", "ok")),
 ]

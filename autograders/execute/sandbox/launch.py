@@ -5,7 +5,8 @@ a folder a student can write. In order, before it execs CMD (the kernel, or bubb
 1. joins the kernel's cgroups (`--cgroup DIR`, memory and process count for everything it starts);
 2. sets rlimits: address space (`--mem-mb`), file size, no core dumps, processes (`--nproc`, counted
    per uid, so it bites under the kernel's own uid);
-3. cuts the network with a new, empty network namespace (`--no-network`; `--try-no-network` where it can);
+3. cuts the network with a new, empty network namespace where it can (`--try-no-network`; bubblewrap
+   makes its own);
 4. becomes a child subreaper (`--subreaper`), so orphans stay below the kernel;
 5. forbids new user namespaces (`--no-userns`: a seccomp filter; bubblewrap as root needs none, and
    the kernel gains nothing from one but the Linux kernel's attack surface);
@@ -150,7 +151,6 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--mem-mb", type=int, default=0)
     p.add_argument("--max-file-mb", type=int, default=1024)
     p.add_argument("--nproc", type=int, default=0)
-    p.add_argument("--no-network", action="store_true")
     p.add_argument("--try-no-network", action="store_true", help="cut the network where possible")
     p.add_argument("--drop-caps", action="store_true")
     p.add_argument("--no-userns", action="store_true")
@@ -167,8 +167,6 @@ def main(argv: list[str] | None = None) -> None:
         fail("no command to run")
     steps = [("joining the kernel's cgroups", lambda: join_cgroups(opts.cgroup)),
              ("setting rlimits", lambda: set_limits(opts.mem_mb, opts.max_file_mb, opts.nproc))]
-    if opts.no_network:
-        steps.append(("cutting the network", unshare_network))
     if opts.try_no_network:
         steps.append(("cutting the network where possible", lambda: _best_effort(unshare_network)))
     if opts.subreaper:
