@@ -215,7 +215,7 @@ def test_output_flood_is_truncated_in_the_executed_notebook(corpus):
     nb = nbformat.read(str(corpus["executed"] / "output_flood_100mb.ipynb"), 4)
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "total")
     text = "".join(o.get("text", "") for o in cell.outputs)
-    assert len(text) < 1_000_000 and "more bytes of output were not kept" in text
+    assert len(text) < 1_000_000 and "not kept" in text          # cut at the cap, or refused whole (over 24 MB)
     assert (corpus["executed"] / "output_flood_100mb.ipynb").stat().st_size < 2_000_000
 
 

@@ -29,6 +29,7 @@ from .course import Course, Submission, WorkflowError
 from .files import atomic_write_text, read_json, write_json
 from .gradebook import record_result
 
+MAX_PROSE_CHARS = 20_000   # what the rubric reads of one prose answer
 MARKER = ".ch4grade.json"  # beside the autograded notebook: which submitted bytes it was graded from
 
 # grader(path, assignment, source notebook or None, student) -> (SubmissionResult.to_dict(), executed notebook text or None)
@@ -181,6 +182,7 @@ def _suggestions(course: Course, sub: Submission, result: dict, warn: list[str])
         text = item.get("answer")
         if text is None:
             text = answers.get(item["id"], "")
+        text = str(text)[:MAX_PROSE_CHARS]      # a suggestion for a prose answer, not a parser for 64 MB of text
         try:
             out[item["id"]] = rubric.suggest(item["id"], text, key) if key is not None else \
                 rubric.suggest(item["id"], text)
