@@ -120,7 +120,10 @@ def run_demo(out_dir: str | Path = "demo_out", assignments=DEMO_ASSIGNMENTS, job
     for line in res.collected.lines():
         log("    " + line)
 
-    log(f"5/8 autograding ({jobs} at a time) ...")
+    from ..execute.sandbox import choose
+    box = choose(isolation)
+    log(f"5/8 autograding ({jobs} at a time, each kernel sandboxed by {box.backend}"
+        f"{': ' + box.warning if box.warning else ''}) ...")
     res.graded = autograde(course, None, jobs=jobs, progress=progress, isolation=isolation)
     for w in res.graded.warnings:
         log(f"    warning: {w}")
