@@ -1,6 +1,7 @@
 """Shared fixtures: the real MNIST files and a prepared FASTAI_HOME.
 
-The MNIST folder comes from `$CH4GRADE_MNIST_DIR`, else `../shared/data/mnist` beside the checkout.
+The MNIST folder comes from `$CH4GRADE_MNIST_DIR`, else `../shared/data/mnist` beside the checkout, else the
+download cache (`$CH4GRADE_CACHE/mnist`, as `ch4grade demo` or `ch4grade data` left it).
 Without it, data tests skip locally, but fail under CI (`CI` set): CI must never skip for missing data.
 """
 from __future__ import annotations
@@ -19,8 +20,17 @@ SHARED_LABELS = ROOT.parent / "shared" / "data" / "mnist_sample_labels.csv"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-if not os.environ.get("CH4GRADE_MNIST_DIR") and SHARED_MNIST.is_dir():
-    os.environ["CH4GRADE_MNIST_DIR"] = str(SHARED_MNIST)
+def _download_cache() -> Path | None:
+    "The MNIST files a newcomer's machine downloaded once (`$CH4GRADE_CACHE/mnist`), if all four are there."
+    from reference.data.locate import FILES, cache_dir
+    folder = cache_dir() / "mnist"
+    return folder if all((folder / f).exists() for f in FILES) else None
+
+
+if not os.environ.get("CH4GRADE_MNIST_DIR"):
+    found = SHARED_MNIST if SHARED_MNIST.is_dir() else _download_cache()
+    if found:
+        os.environ["CH4GRADE_MNIST_DIR"] = str(found)
 
 
 def _require(path: Path | None, what: str) -> Path:

@@ -71,8 +71,10 @@ def make_inbox(course: Course, assignments: list[str], out: Path) -> Path:
 
 def ensure_mnist_dir(mnist_dir: str | Path | None = None) -> Path:
     """Point `$CH4GRADE_MNIST_DIR` (read by the data loaders, the engine's checks and the grading workers)
-    at the MNIST folder: `mnist_dir`, else the variable itself, else `../shared/data/mnist` beside the checkout."""
-    from reference.data.locate import FILES, MNIST_DIR_ENV
+    at the MNIST folder: `mnist_dir`, else the variable itself, else `../shared/data/mnist` beside the checkout,
+    else the download cache (`$CH4GRADE_CACHE/mnist`, downloaded once with MD5 checks when it is missing)."""
+    from reference.data.idx import MnistDataError
+    from reference.data.locate import FILES, MNIST_DIR_ENV, download_mnist
 
     from .course import project_root
 
@@ -80,9 +82,15 @@ def ensure_mnist_dir(mnist_dir: str | Path | None = None) -> Path:
     for c in candidates:
         if c and all((Path(c).expanduser() / f).exists() for f in FILES):
             folder = Path(c).expanduser().resolve()
-            os.environ[MNIST_DIR_ENV] = str(folder)
-            return folder
-    raise WorkflowError(f"no MNIST folder: pass --mnist DIR or set ${MNIST_DIR_ENV} to a folder with {', '.join(FILES)}")
+            break
+    else:
+        try:
+            folder = download_mnist().resolve()
+        except MnistDataError as e:
+            raise WorkflowError(f"no MNIST files ({e}); pass --mnist DIR or set ${MNIST_DIR_ENV} to a folder with "
+                                f"{', '.join(FILES)}") from None
+    os.environ[MNIST_DIR_ENV] = str(folder)
+    return folder
 
 
 def run_demo(out_dir: str | Path = "demo_out", assignments=DEMO_ASSIGNMENTS, jobs: int = 2,
