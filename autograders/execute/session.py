@@ -95,6 +95,17 @@ def _drain(fd: int, keep: bytearray) -> None:
             del keep[:-STDERR_TAIL]
 
 
+def _sweep(base: Path) -> None:
+    "Remove kernel folders that graders killed outright left behind (their creator, named in them, is gone)."
+    for d in base.glob("ch4g-*-*"):
+        try:
+            pid = int(d.name.split("-")[1])
+            if d.stat().st_uid == os.geteuid() and not processes.alive(pid):
+                shutil.rmtree(d, ignore_errors=True)
+        except (ValueError, OSError):
+            continue
+
+
 class KernelSession:
     def __init__(self, env: dict[str, str] | None = None, limits: Limits | None = None,
                  sandbox: Sandbox | None = None, fastai_data: str | None = None, cuda: bool = False,
@@ -119,7 +130,8 @@ class KernelSession:
         # is the one place the kernel may write outside its own tmpfs, and there it is memory the kernel's
         # cgroup pays for, not the host's disk.
         shm = "/dev/shm" if self.sandbox.backend == "bwrap" and os.access("/dev/shm", os.W_OK) else None
-        self._dir = Path(tempfile.mkdtemp(prefix="ch4g-", dir=shm))
+        _sweep(Path(shm or tempfile.gettempdir()))
+        self._dir = Path(tempfile.mkdtemp(prefix=f"ch4g-{os.getpid()}-", dir=shm))
 
     # ---- life cycle -------------------------------------------------------------------------
     def _kernel_env(self, home: str) -> dict[str, str]:
