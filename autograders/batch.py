@@ -24,7 +24,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .checks import get_assignment
-from .engine import GradeConfig, _not_run, environment
+from .engine import GradeConfig, _not_run, _sha256, environment
 from .results import SubmissionResult, write_atomic
 
 INDEX = ".ch4grade-index.json"
@@ -41,13 +41,6 @@ def result_path(out_dir: Path, notebook: Path, taken: set[str]) -> Path:
         stem = f"{stem}-{hashlib.sha1(str(notebook.resolve()).encode()).hexdigest()[:8]}"
     taken.add(stem)
     return out_dir / f"{stem}.json"
-
-
-def _sha256(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
 
 
 def fingerprint(config: GradeConfig, assignment: str | None) -> str:
@@ -91,12 +84,6 @@ class ResumeIndex:
             self.entries[result_file.name] = {"notebook_sha256": r.notebook_sha256, "fingerprint": print_,
                                               "result_sha256": hashlib.sha256(text.encode()).hexdigest()}
             write_atomic(self.path, json.dumps(self.entries, indent=1, sort_keys=True))
-
-
-def finished(path: Path, notebook: Path, config: GradeConfig | None = None,
-             assignment: str | None = None) -> SubmissionResult | None:
-    "The saved result at `path` for `notebook` if the resume index in its folder vouches for it."
-    return ResumeIndex(path.parent).vouches(path, notebook, fingerprint(config or GradeConfig(), assignment))
 
 
 def _crash_result(notebook: Path, assignment: str | None, reason: str, config: GradeConfig,

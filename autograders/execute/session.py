@@ -210,8 +210,7 @@ class KernelSession:
         finally:
             os.close(err_w)
         self._root_pid = self.km.provisioner.process.pid
-        self.kc = self.km.client(context=self._context)   # its sockets carry the size and queue bounds
-        self.kc.start_channels()
+        self._open_channels()
         try:
             self.kc.wait_for_ready(timeout=lim.startup_timeout)
         except RuntimeError as e:
@@ -220,6 +219,11 @@ class KernelSession:
             raise KernelDied(f"the kernel did not start: {e}" + (f" ({' / '.join(detail)})" if detail else ""))
         self.isolation["verified"] = self._verify()
         threading.Thread(target=self._watchdog, daemon=True).start()
+
+    def _open_channels(self) -> None:
+        "A client on the kernel whose sockets carry the size and queue bounds of `self._context`."
+        self.kc = self.km.client(context=self._context)
+        self.kc.start_channels()
 
     def _describe(self, view, uid: int | None, cgroup_why_not: str) -> None:
         lim = self.limits
@@ -410,8 +414,7 @@ class KernelSession:
                 run.outputs.append({"output_type": "stream", "name": "stderr", "text": "\n[ch4grade: some output "
                                     "of this cell was refused (too large or too fast) and is not kept]\n"})
                 self.kc.stop_channels()
-                self.kc = self.km.client(context=self._context)
-                self.kc.start_channels()
+                self._open_channels()
                 break
             left = deadline - time.monotonic()
             if left <= 0:

@@ -213,7 +213,7 @@ def _grade_with_batch(course: Course, todo: list[Submission], jobs: int, force: 
     """The engine through `autograders.batch` (a worker process per notebook, hard time limits, resume):
     per assignment, the submissions are staged as `.grading/<assignment>/submissions/<student>.ipynb`
     so that results and executed notebooks get one name per student. Yields (submission, result, executed)."""
-    from autograders.batch import finished, grade_many
+    from autograders.batch import ResumeIndex, fingerprint, grade_many
     from autograders.engine import GradeConfig
 
     groups: dict[str, list[Submission]] = {}
@@ -224,6 +224,7 @@ def _grade_with_batch(course: Course, todo: list[Submission], jobs: int, force: 
         executed_dir, results_dir = work / "executed", work / "results"
         staged = []
         config = GradeConfig(executed_dir=str(executed_dir), isolation=isolation)
+        index, settings = ResumeIndex(results_dir), fingerprint(config, assignment)
         for sub in subs:
             p = work / "submissions" / f"{sub.student}.ipynb"
             data = sub.path.read_bytes()
@@ -231,7 +232,7 @@ def _grade_with_batch(course: Course, todo: list[Submission], jobs: int, force: 
                 p.parent.mkdir(parents=True, exist_ok=True)
                 p.write_bytes(data)
             stale = executed_dir / p.name
-            if stale.exists() and (force or finished(results_dir / f"{p.stem}.json", p, config, assignment) is None):
+            if stale.exists() and (force or index.vouches(results_dir / f"{p.stem}.json", p, settings) is None):
                 stale.unlink()
             staged.append(p)
         pairs = grade_many(staged, results_dir, assignment=assignment, config=config, jobs=jobs,
