@@ -46,7 +46,7 @@ def result_path(out_dir: Path, notebook: Path, taken: set[str]) -> Path:
 def fingerprint(config: GradeConfig, assignment: str | None) -> str:
     "What must match for a saved result to stand for a new grading of the same bytes."
     d = {"assignment": assignment, "run_hidden": config.run_hidden, "seed": config.seed,
-         "device": config.device, "isolation": config.isolation}
+         "device": config.device, "isolation": config.isolation, "check_seed": config.check_seed}
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 

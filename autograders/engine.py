@@ -22,7 +22,6 @@ import secrets
 import socket
 import time
 import traceback
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,24 +30,18 @@ import torch
 
 from . import notebook as nbk
 from .checks import available_assignments, get_assignment
-from .checks.spec import Assignment, CheckFailed, GraderError
-from .execute.probe import figure_axes, figures_code
+from .checks.spec import Assignment, CheckFailed
+from .execute.probe import figure_axes, figures_code, snapshot_code
 from .execute.sandbox import IsolationUnavailable, Sandbox, choose
 from .execute.session import KernelDied, KernelSession, Limits
 from .execute.startup import startup_code
-from .namespace import KernelNamespace, MissingName, StudentError
+from .namespace import KernelNamespace, MissingName, StudentError, check_rng_seed
 from .paths import ROOT, source_notebook
 from .redact import Redactor, redactor_for
 from .results import CheckResult, ItemResult, SubmissionResult
 
 HIDDEN_FAIL = "did not pass (a hidden check: details are not shown)"
 GRADER_FAILURE = "the grader could not run this check"
-
-
-def _grader_errors() -> tuple[type, ...]:
-    "Exceptions that mean the grader's own side broke (its data, its reference, its imports)."
-    from reference.data.idx import MnistDataError
-    return GraderError, MnistDataError, OSError, ImportError
 
 
 @dataclass
@@ -88,7 +81,7 @@ def infer_assignment(nb) -> str | None:
 
 def seed_checks(seed: int, item_id: str, name: str) -> None:
     "Seed the grader's random generators for one check: the same seed, item and check draw the same inputs."
-    n = zlib.crc32(f"{seed}:{item_id}:{name}".encode())
+    n = check_rng_seed(seed, item_id, name)
     random.seed(n)
     np.random.seed(n)
     torch.manual_seed(n)
@@ -198,8 +191,15 @@ class Grader:
         self.spec, self.nb, self.config, self.result, self.t0 = spec, nb, config, result, t0
         self.sandbox = sandbox
         self.source = nbk.read_notebook(src) if src.exists() else None
+        if self.source is None:   # said, not silent: locked cells cannot be restored nor blanks recognised
+            result.notes.append(f"the instructor notebook of {spec.name} is missing ({src}): locked cells were run "
+                                "as submitted and unanswered cells were not recognised")
         self.redactor: Redactor = redactor_for(spec, src if src.exists() else None)
         self.plan = nbk.plan(nb, self.source, [i.id for i in spec.auto_items] + [i.id for i in spec.manual_items])
+        self.auto_ids = {i.id for i in spec.auto_items}
+        for item_id, why in nbk.unanswered(self.plan.answers, self.source, self.auto_ids).items():
+            self.plan.problems.setdefault(item_id, why)
+        self.bound_item: str | None = None    # the answer cell whose names are bound at the next boundary
         self.figures: dict[str, list] = {}
         self.session: KernelSession | None = None
         self.restarts = 0
@@ -235,22 +235,45 @@ class Grader:
         self.restarts += 1
         self.session.shutdown()
         self._start()
+        self.bound_item = None
         for pos in range(upto):
             if pos in self.bad_cells or pos not in self.cell_runs:
                 continue
             left = self._budget_left()
             if left <= 0:
                 return False
+            self._boundary(self.plan.cells[pos])
             run = self.session.execute(self.plan.cells[pos].source, timeout=min(self.config.limits.cell_timeout, left))
             if run.status == "died":
                 return False
         self._take_figures()  # forget what the replayed cells drew
         return True
 
+    def _boundary(self, cell=None) -> None:
+        """Before an autograded answer cell runs (and after the last cell): bind the previous answer's item to
+        the names of this moment (its cell and the locked cells after it), so its checks see them."""
+        if cell is not None and cell.grade_id not in self.auto_ids:
+            return
+        if self.bound_item is not None and self.session.alive():
+            self.session.execute(snapshot_code(self.bound_item), timeout=30, silent=True)
+        self.bound_item = cell.grade_id if cell is not None else None
+
     def _budget_left(self) -> float:
         return self.config.limits.budget - (time.monotonic() - self.exec_start)
 
-    # ---- phases ---------------------------------------------------------------------------
+    # ---- the stages: plan (in __init__) -> execute -> score -> render ------------------------
+    def execute(self) -> str | None:
+        """Start the sandboxed kernel and run the planned cells; returns why execution stopped early (None if
+        every cell ran). Raises KernelDied if the kernel could not be prepared. `close()` when done."""
+        if self.config.check_seed is None:
+            self.config = GradeConfig(**{**self.config.__dict__, "check_seed": secrets.randbits(31)})
+        self._start()
+        return self._execute()
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.shutdown()
+
     def grade(self) -> SubmissionResult:
         r = self.result
         if self.config.check_seed is None:
@@ -273,7 +296,7 @@ class Grader:
             stop_reason = self._execute()
             timings["execute_s"] = round(time.monotonic() - t, 3)
             t = time.monotonic()
-            r.items = self._check_all(stop_reason)
+            r.items = self.score(stop_reason)
             timings["checks_s"] = round(time.monotonic() - t, 3)
         finally:
             r.environment = environment(self.config, self.session)
@@ -301,9 +324,11 @@ class Grader:
             if left <= 0:
                 reason = f"the notebook's time budget ({limits.budget:.0f} s) ran out before this item was checked"
                 self._record_cell(pos, cell, "not_run", 0.0, reason)
+                self._boundary()
                 return reason
             if not cell.source.strip():
                 continue
+            self._boundary(cell)
             run = self.session.execute(cell.source, timeout=min(limits.cell_timeout, left))
             self.cell_runs[pos] = run
             detail = run.error["evalue"] if run.error else ""
@@ -326,6 +351,7 @@ class Grader:
                                          f"({self.session.death_reason()}); the cells before it were run again")
                 if not self._restart(pos):
                     return f"the kernel died after cell {self._label(cell)}"
+        self._boundary()
         return None
 
     def _take_figures(self) -> list:
@@ -345,33 +371,46 @@ class Grader:
                                   "origin": cell.origin, "status": status, "seconds": round(seconds, 3),
                                   "detail": self.redactor.clean(str(detail), 500)})
 
-    # ---- checks ---------------------------------------------------------------------------
-    def _check_all(self, stop_reason: str | None) -> list[ItemResult]:
-        """Every check of every autograded item: all public checks first, then all hidden ones (so nothing a
-        hidden check sends into the kernel can surface in a public message); results in declared order."""
+    # ---- score ----------------------------------------------------------------------------
+    def check_order(self) -> list:
+        return checks_in_order(self.spec, self.config.run_hidden)
+
+    def _alive(self) -> bool:
+        return self.session is None or self.session.alive()
+
+    def score(self, stop_reason: str | None = None, check_seed: int | None = None,
+              only: set[str] | None = None, ns=None) -> list[ItemResult]:
+        """Run the checks (of the items in `only`, default all) against the executed notebook and render the
+        items' results. `check_seed` overrides the configured one (re-scoring one execution under many seeds);
+        `ns` replaces the kernel (e.g. a `LocalNamespace` over a dict: scoring tested without a kernel)."""
+        seed = self.config.check_seed if check_seed is None else check_seed
+        if seed is None:
+            seed = self.config.check_seed = secrets.randbits(31)
         self.checks_start = time.monotonic()
-        ns = KernelNamespace(self.session, sources=self.plan.answers, figures=self.figures)
-        self.dead_reason = stop_reason if stop_reason and not self.session.alive() else None
+        self.redactor = self.redactor.fresh()   # a scoring starts clean (each re-scoring too)
+        if ns is None:
+            ns = KernelNamespace(self.session, sources=self.plan.answers, figures=self.figures)
+        self.dead_reason = stop_reason if stop_reason and not self._alive() else None
         self.budget_reason = stop_reason if stop_reason and self.dead_reason is None else None
         done: dict[tuple[str, str], CheckResult] = {}
-        for hidden in (False, True):
-            for item in self.spec.auto_items:
-                for check in item.checks:
-                    if check.hidden == hidden and (self.config.run_hidden or not hidden):
-                        done[item.id, check.name] = self._check_once(item, check, ns)
+        for check in self.check_order():
+            if only is None or check.item_id in only:
+                done[check.item_id, check.name] = self._check_once(check, ns, seed)
         items = []
         for item in self.spec.items.values():
+            if only is not None and item.id not in only:
+                continue
             if item.manual:
                 items.append(ItemResult(item.id, 0.0, item.points, "manual", "graded by hand",
                                         answer=self.plan.answers.get(item.id)))
             else:
-                items.append(_item_result(item, [done[item.id, c.name] for c in item.checks
-                                                 if (item.id, c.name) in done]))
+                items.append(render_item(item, [done[item.id, c.name] for c in item.checks
+                                                if (item.id, c.name) in done]))
         return items
 
-    def _check_once(self, item, check, ns) -> CheckResult:
+    def _check_once(self, check, ns, seed: int) -> CheckResult:
         "One check, unless the item's answer cell is broken, the kernel is gone or time has run out."
-        problem = self.plan.problems.get(item.id)
+        problem = self.plan.problems.get(check.item_id)
         left = self.config.limits.checks_budget - (time.monotonic() - self.checks_start)
         if problem:
             return CheckResult(check.name, 0.0, check.points, "failed", problem, hidden=check.hidden)
@@ -383,18 +422,25 @@ class Grader:
                                f"the checks' time budget ({self.config.limits.checks_budget:.0f} s) ran out",
                                hidden=check.hidden)
         ns.deadline = time.monotonic() + min(check.timeout, left)
-        res = self._run_check(check, ns)
-        if not self.session.alive():
+        res = self.run_check(check, ns, seed)
+        if not self._alive():
             reason = self.session.death_reason()
             if not self._restart(len(self.plan.cells)):
-                self.dead_reason = f"the kernel died while checking `{item.id}` ({reason})"
+                self.dead_reason = f"the kernel died while checking `{check.item_id}` ({reason})"
         return res
 
-    def _run_check(self, check, ns) -> CheckResult:
+    def run_check(self, check, ns, seed: int | None = None) -> CheckResult:
+        """Run one check with its context (`ns.bind`: its item's bound names, its own randomness, `ref` when
+        it is `given` reference pieces) and turn what happened into a CheckResult."""
         t = time.monotonic()
         hidden = check.hidden
+        seed = self.config.check_seed if seed is None else seed
 
         def done(status, fraction, message="", expected=None, got=None):
+            if check.given is not None:
+                # a check the reference was given to: nothing the student's code wrote comes back (it may carry
+                # what it dug out of `ref`, or of an earlier hidden check); the grader's own words and expectation do
+                got = None
             if hidden and status != "passed":
                 message = message if isinstance(message, str) and message.startswith("`") and \
                     "is not defined" in message else HIDDEN_FAIL
@@ -404,32 +450,42 @@ class Grader:
                                None if expected is None else clean(str(expected)),
                                None if got is None else clean(str(got)), hidden, round(time.monotonic() - t, 3))
 
-        seed_checks(self.config.check_seed, check.item_id, check.name)
+        def grader_failure(e: BaseException) -> CheckResult:
+            "The grader's side broke (its data, or the check itself): never the student's fault, said openly."
+            what = f"{type(e).__name__}: {str(e)[:300]}"
+            self.grader_failures.append(f"`{check.item_id}` / {check.name}: {what[:240]}")
+            return CheckResult(check.name, 0.0, check.points, "not_run",
+                               self.redactor.clean(f"{GRADER_FAILURE} ({what}); this is not your mistake, and "
+                                                   "your instructor is told"), hidden=hidden,
+                               seconds=round(time.monotonic() - t, 3))
+
+        seed_checks(seed, check.item_id, check.name)
+        ns.bind(seed, check.item_id, check.name, check.given,
+                self.spec.kernel_for(check.item_id) if check.given is not None else "")
         try:
             value = check.fn(ns)
         except MissingName as e:
             return done("failed", 0.0, e.message)
         except StudentError as e:
+            if check.given is not None:   # its name only, and only if it is Python's own
+                import builtins
+                return done("error", 0.0, f"your code raised {e.ename if e.ename in vars(builtins) else 'an exception'}")
             return done("error", 0.0, f"your code {e.message}")
         except CheckFailed as e:
-            return done("failed", 0.0, e.message, e.expected, e.got)
+            credit = min(max(float(e.credit), 0.0), 1.0)
+            return done("partial" if credit > 0 else "failed", credit, e.message, e.expected, e.got)
         except KernelDied as e:
             return done("error", 0.0, f"the kernel died during this check ({e})")
         except TimeoutError as e:
             return done("error", 0.0, str(e) or "the check ran out of time")
-        except _grader_errors() as e:      # the grader's side broke: not the student's fault, and said openly
-            reason = f"{GRADER_FAILURE} ({type(e).__name__}: {str(e)[:300]})"
-            self.grader_failures.append(f"`{check.item_id}` / {check.name}: {type(e).__name__}: {str(e)[:200]}")
-            return CheckResult(check.name, 0.0, check.points, "not_run", reason, hidden=hidden,
-                               seconds=round(time.monotonic() - t, 3))
-        except Exception as e:  # the check could not make sense of what came back
-            return done("failed", 0.0, f"could not check the answer ({type(e).__name__}: {e})")
+        except Exception as e:  # noqa: BLE001  a check that broke on its own side (or its data did)
+            return grader_failure(e)
         if value is None or value is True:
             return done("passed", 1.0)
         try:
             fraction = min(max(float(value), 0.0), 1.0)
-        except (TypeError, ValueError):
-            return done("failed", 0.0, f"internal: check returned {value!r}")
+        except (TypeError, ValueError) as e:
+            return grader_failure(e)
         return done("passed" if fraction >= 1 else "partial" if fraction > 0 else "failed", fraction)
 
     def _write_executed(self) -> None:
@@ -452,7 +508,19 @@ class Grader:
         write_atomic(target, text)
 
 
-def _item_result(item, results: list[CheckResult]) -> ItemResult:
+def checks_in_order(spec: Assignment, run_hidden: bool = True) -> list:
+    """The order checks run in: every public check, then every hidden one (nothing a hidden check sends into
+    the kernel can surface in a public message); then the checks `given` reference pieces, in item order
+    (public, then hidden, per item), so no reference reaches the kernel before every check of the item it
+    answers has run."""
+    items = spec.auto_items
+    plain = [c for hidden in (False, True) for i in items for c in i.checks if c.given is None and c.hidden == hidden]
+    given = [c for i in items for hidden in (False, True) for c in i.checks if c.given is not None and c.hidden == hidden]
+    return [c for c in plain + given if run_hidden or not c.hidden]
+
+
+def render_item(item, results: list[CheckResult]) -> ItemResult:
+    "An item's result from its checks' results: score, status and the feedback lines (✓ / ~ / ✗ / -)."
     score = round(sum(c.score for c in results), 6)
     max_score = sum(c.max_score for c in results) if results else item.points
     statuses = {c.status for c in results}

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import time
+import zlib
 from typing import Any
 
 from .checks.spec import CheckFailed
@@ -32,12 +33,45 @@ class StudentError(CheckFailed):
         self.ename, self.evalue, self.traceback = ename, evalue, traceback or []
 
 
+def check_rng_seed(check_seed: int, item: str, check: str) -> int:
+    "The seed of one check's randomness: derived only from (check_seed, item, check)."
+    return zlib.crc32(f"{check_seed}:{item}:{check}".encode())
+
+
 class NamespaceBase:
-    "What every namespace offers; subclasses implement `_run`."
+    """What every namespace offers; subclasses implement `_run`.
+
+    It is also the check's context (`bind` sets it before each check): `ns.item`, `ns.check`, `ns.rng` (a
+    `torch.Generator`) and `ns.random` (a `random.Random`), both seeded from (check_seed, item, check) only:
+    the one source of randomness a check may use, so the same seed reproduces a grading exactly."""
 
     def __init__(self, sources: dict[str, str] | None = None, figures: dict[str, list] | None = None):
         self._sources = sources if sources is not None else {}
         self._figures = figures if figures is not None else {}
+        self.item: str | None = None
+        self.check: str | None = None
+        self.given: tuple[str, ...] | None = None
+        self.kernel_source = ""
+        self.bind_names = True
+        self.bind(0, "", "")
+        self.seed: int | None = None      # no check yet: probes leave the kernel's generators alone
+
+    def bind(self, check_seed: int, item: str, check: str, given: tuple[str, ...] | None = None,
+             kernel_source: str = "") -> "NamespaceBase":
+        "Set the context for one check: its item (whose bound names it sees), its randomness, its `ref`."
+        import random
+
+        import torch
+        n = check_rng_seed(check_seed, item, check)
+        self.item, self.check, self.given, self.kernel_source = item or None, check, given, kernel_source
+        self.seed = n
+        self.rng = torch.Generator().manual_seed(n)
+        self.random = random.Random(n)
+        return self
+
+    def _ref(self) -> str | None:
+        "The kernel-side helpers' source for this check's blocks (only checks declared with `given`)."
+        return self.kernel_source if self.given is not None else None
 
     def _run(self, body: str, inputs: dict, what: str) -> Any:
         raise NotImplementedError
@@ -74,6 +108,10 @@ class NamespaceBase:
         return self._figures.get(item_id, [])
 
 
+def _text(value, default: str) -> str:
+    return value if isinstance(value, str) else default
+
+
 def _identifier(name: str) -> None:
     if not all(part.isidentifier() for part in name.split(".")):
         raise ValueError(f"not a Python name: {name!r}")
@@ -96,22 +134,27 @@ class KernelNamespace(NamespaceBase):
         return left
 
     def _run(self, body: str, inputs: dict, what: str) -> Any:
-        code, nonce = probe.probe_code(body, inputs)
+        code, nonce = probe.probe_code(body, inputs, self.item if self.bind_names else None, self._ref(), self.seed)
         run = self.session.execute(code, timeout=self._timeout(), silent=True, nonce=nonce)
         if run.status == "died":
             raise KernelDied(run.error["evalue"] if run.error else "the kernel died")
         if run.status == "timeout":
             raise TimeoutError(f"{what or 'the check'}did not finish in time (is there an endless loop?)")
         answer = run.answer
-        if answer is None:
+        if not isinstance(answer, dict):
             raise StudentError("NoAnswer", "the kernel returned no value (too large to send back, or the output "
                                "was hijacked)", where=what)
-        if not answer.get("ok"):
-            raise StudentError(str(answer.get("ename", "Exception"))[:100], str(answer.get("evalue", ""))[:500],
-                               [str(t) for t in answer.get("traceback", [])][:6], where=what)
+        if answer.get("ok") is not True:   # whatever the kernel sent is the student's: read it defensively
+            traceback = answer.get("traceback")
+            traceback = [t for t in traceback if isinstance(t, str)][:6] if isinstance(traceback, list) else []
+            raise StudentError(_text(answer.get("ename"), "Exception")[:100], _text(answer.get("evalue"), "")[:500],
+                               traceback, where=what)
+        value = answer.get("value", "null")
         try:
-            return decode(answer.get("value", "null"))
-        except CodecError as e:
+            if not isinstance(value, str):
+                raise CodecError("not an encoded value")
+            return decode(value)
+        except (CodecError, ValueError, TypeError, RecursionError) as e:
             raise StudentError("BadValue", f"the value could not be read back ({e})", where=what) from None
 
 
@@ -124,7 +167,7 @@ class LocalNamespace(NamespaceBase):
 
     def _run(self, body: str, inputs: dict, what: str) -> Any:
         try:
-            return run_block(self.user_ns, body, inputs)
+            return run_block(self.user_ns, body, inputs, None, self._ref())
         except CheckFailed:
             raise
         except Exception as e:

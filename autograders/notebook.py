@@ -10,6 +10,7 @@ missing, duplicated (or split) or moved.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -205,4 +206,29 @@ def plan(student, source, item_ids: list[str]) -> Plan:
             out.cells.append(PlannedCell(i, gid, cell.get("source", ""), "student"))
         for c in restore_after.pop(gid, []) if gid else []:
             out.cells.append(PlannedCell(None, grade_id(c), c.source, "restored"))
+    return out
+
+
+_SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION.*?### END SOLUTION[^\n]*", re.M | re.S)
+
+
+def _same_code(a: str, b: str) -> bool:
+    "Whether two cells are the same program (comments, blank lines and formatting aside)."
+    import ast
+    try:
+        return ast.dump(ast.parse(a)) == ast.dump(ast.parse(b))
+    except (SyntaxError, ValueError):
+        return False
+
+
+def unanswered(answers: dict[str, str], source, item_ids) -> dict[str, str]:
+    """The items whose answer cell still holds what release left there (`raise NotImplementedError()` where
+    the solution was): item id -> why it scores 0. A blank notebook scores 0 on every item."""
+    model = {grade_id(c): c.source for c in (source.cells if source is not None else []) if is_answer(c)}
+    out = {}
+    for item in item_ids:
+        if item in answers and item in model and _SOLUTION.search(model[item]):
+            placeholder = _SOLUTION.sub(lambda m: f"{m.group(1)}raise NotImplementedError()", model[item])
+            if _same_code(answers[item], placeholder) or not answers[item].strip():
+                out[item] = "not answered yet: the cell still holds the placeholder `raise NotImplementedError()`"
     return out

@@ -45,13 +45,11 @@ class NotebookFile(pytest.File):
         return get_assignment(name)
 
     def collect(self):
-        "Every public check, then every hidden one (as the engine orders them)."
+        "Every check, in the order the engine runs them (`Grader.check_order`)."
+        from autograders.engine import checks_in_order
         self.spec = self._spec()
-        for hidden in (False, True):
-            for item in self.spec.auto_items:
-                for check in item.checks:
-                    if check.hidden == hidden:
-                        yield CheckItem.from_parent(self, name=f"{item.id}::{check.name}", check=check)
+        for check in checks_in_order(self.spec):
+            yield CheckItem.from_parent(self, name=f"{check.item_id}::{check.name}", check=check)
 
     def ensure_graded(self):
         "Run the notebook once (the first test that needs it); later tests reuse the kernel."
@@ -71,10 +69,9 @@ class NotebookFile(pytest.File):
             result = SubmissionResult(submission=str(self.path), assignment=self.spec.name)
             g = Grader(self.spec, self.nb, GradeConfig(isolation=isolation), result, time.monotonic(),
                        Path(self.spec.source or source_notebook(self.spec.name)), sandbox)
-            g._start()
-            self.stop_reason = g._execute()
+            self.config.add_cleanup(g.close)
+            self.stop_reason = g.execute()
             self.grader = g
-            self.config.add_cleanup(g.session.shutdown)
         return self.grader
 
 
@@ -96,7 +93,7 @@ class CheckItem(pytest.Item):
             raise CheckError(f"not run: {self.parent.stop_reason or 'the kernel died'}")
         ns = KernelNamespace(g.session, sources=g.plan.answers, figures=g.figures,
                              deadline=time.monotonic() + self.check.timeout)
-        res = g._run_check(self.check, ns)
+        res = g.run_check(self.check, ns)
         self.user_properties.append(("score", res.score))
         if res.status != "passed":
             detail = f"\nexpected: {res.expected}\ngot:      {res.got}" if res.expected or res.got else ""

@@ -3,7 +3,7 @@
 A student's code decides what its exceptions say, and public check messages repeat them. So every
 message that can reach a student is cut to `LIMIT` characters and withheld whole when it repeats any
 `WINDOW`-character stretch (whitespace and case aside) of the assignment's secrets: the solution cells and
-model answers of the instructor notebook, the answer key in `solutions/`, and the source of its hidden
+model answers of the instructor notebook, the unit's answer key and kernel-side helpers, and the source of its hidden
 checks, less whatever its public checks say themselves. (Under a sandbox the kernel cannot read those
 files at all; this is the second line.)
 
@@ -97,9 +97,12 @@ def secret_texts(spec, source: Path | None) -> list[str]:
                     out.append(cell.source)
         except Exception:  # an unreadable source notebook: the grader reports that elsewhere
             pass
-    from .paths import SOLUTIONS_DIR
-    for key in sorted(SOLUTIONS_DIR.glob(f"{spec.name}*.yaml")):
+    key = getattr(spec, "answer_key", None)
+    if key is not None:
         out.append(key.read_text(encoding="utf-8"))
+    kernel = getattr(spec, "kernel_source", "")
+    if kernel:                               # the reference pieces checks give the student's code
+        out.append(kernel)
     return out
 
 

@@ -1,10 +1,10 @@
-"""Rubric-assisted grading of prose answers: a suggested score from the answer key in `solutions/`.
+"""Rubric-assisted grading of prose answers: a suggested score from the unit's answer key (`answer_key.yaml`).
 
     from autograders.rubric import suggest
     s = suggest("q30_prose", "backward()는 기울기를 계산해서 각 텐서의 .grad에 저장한다")
     s.score, s.max_score, s.matched, s.missed, s.misconceptions, s.needs_review
 
-The key (`solutions/<assignment>.yaml`, editable by instructors) lists for each prose item its key
+The key (`answer_key.yaml` in the assignment's folder, editable by instructors) lists for each prose item its key
 points (English and Korean key terms) and common misconceptions (regex patterns, with `unless`
 patterns that cancel a flag, and the points they cost). Matching is deliberately simple: lower-cased,
 Unicode-normalised text; English terms must start a word (so "loss" does not match "gloss");
@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
 DEFAULT_ASSIGNMENT = "ch04_questionnaire"
 _PLACEHOLDERS = ("your answer here", "여기에 답을 쓰세요")
 
@@ -56,15 +55,12 @@ def _load_cached(path: str) -> dict:
 
 
 def load_key(assignment: str = DEFAULT_ASSIGNMENT, path: str | Path | None = None) -> dict:
-    "The answer key: {item_id: entry} (from `solutions/<assignment>.yaml`, or .json)."
+    "The answer key: {item_id: entry} (the unit's `answer_key.yaml`, or .json, unless `path` is given)."
     if path is None:
-        for ext in (".yaml", ".yml", ".json"):
-            candidate = SOLUTIONS / f"{assignment}{ext}"
-            if candidate.exists():
-                path = candidate
-                break
-        else:
-            raise FileNotFoundError(f"no answer key for {assignment!r} in {SOLUTIONS}")
+        from .paths import answer_key
+        path = answer_key(assignment)
+        if path is None:
+            raise FileNotFoundError(f"no answer key for {assignment!r} (answer_key.yaml in its folder)")
     data = _load_cached(str(Path(path).resolve()))
     return data["items"]
 

@@ -99,14 +99,18 @@ def check(item_id: str, hidden: bool = False, assignment: str | None = None, use
     answer = previous_cell(globals_)
     ns = LocalNamespace(globals_, sources={item_id: answer}, figures=_Redrawn(item_id, answer, globals_))
     score, failed, lines = 0.0, [], []
+    import random
+    seed = random.SystemRandom().randrange(2 ** 31)
     for c in item.checks:
         if c.hidden and not hidden:
             continue
+        ns.bind(seed, item_id, c.name, c.given, spec.kernel_for(item_id) if c.given is not None else "")
+        msg = ""
         try:
             value = c.fn(ns)
             frac = 1.0 if value is None or value is True else min(max(float(value), 0.0), 1.0)
         except CheckFailed as e:
-            frac, msg = 0.0, e.message
+            frac, msg = min(max(float(e.credit), 0.0), 1.0), e.message
             if not c.hidden and (e.expected is not None or e.got is not None):
                 msg += f"\n      expected: {e.expected}\n      got:      {e.got}"
         except Exception as e:
@@ -117,7 +121,7 @@ def check(item_id: str, hidden: bool = False, assignment: str | None = None, use
         else:
             failed.append(c.name)
             lines.append(f"  ✗ {c.name}: {msg if not c.hidden else 'did not pass (hidden check)'}"
-                         if frac == 0 else f"  ~ {c.name}: partly right ({frac:.0%})")
+                         if frac == 0 else f"  ~ {c.name}: partly right ({frac:.0%}) {msg}".rstrip())
     if not quiet:
         print(f"{item_id} ({spec.name}):\n" + "\n".join(lines))
     if failed:

@@ -1,5 +1,5 @@
-"""Shared by test_labs.py and test_lab_variants.py: grade the two lab notebooks (and variants of them) with the
-real engine, each notebook once per test session.
+"""Shared by the lab tests and the mutation suite: grade notebooks (sources, releases, variants) with the real
+engine, each notebook once per test session.
 
 `fastai_home()` prepares MNIST_SAMPLE for `untar_data(URLs.MNIST_SAMPLE)` (in `$FASTAI_HOME` when set, else
 in the project's cache, `$CH4GRADE_CACHE/fastai_home`, default `~/.cache/ch4grade/fastai_home`);
@@ -13,8 +13,6 @@ import os
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-
-import nbformat
 
 from autograders.engine import GradeConfig, grade_notebook
 from autograders.paths import source_notebook
@@ -36,7 +34,12 @@ def fastai_home(names: tuple[str, ...] = ("mnist_sample",)) -> str:
 @lru_cache(maxsize=None)
 def grade(path: str):
     "The engine's SubmissionResult for the notebook at `path` (graded once per session)."
-    return grade_notebook(path, config=GradeConfig(fastai_home=fastai_home()))
+    from autograders.checks import get_assignment
+    from autograders.engine import infer_assignment
+    from autograders.notebook import read_notebook
+    name = infer_assignment(read_notebook(path))
+    data = tuple(get_assignment(name).data) if name else ()
+    return grade_notebook(path, config=GradeConfig(fastai_home=fastai_home(data or ("mnist_sample",))))
 
 
 def graded_source(name: str):
@@ -52,22 +55,6 @@ def released(name: str) -> str:
     [r] = release(course, name, progress=False)
     assert r.ok, r.error
     return str(r.path)
-
-
-def variant(name: str, grade_id: str, old: str, new: str) -> str:
-    "A copy of lab `name`'s source notebook with `old` replaced by `new` in the answer cell `grade_id`."
-    nb = nbformat.read(source_notebook(name), as_version=4)
-    [cell] = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
-    assert cell.source.count(old) == 1, f"{old!r} is not exactly once in cell {grade_id}"
-    cell.source = cell.source.replace(old, new)
-    path = _WORK / "variants" / f"{name}-{grade_id}-{abs(hash((old, new))):x}.ipynb"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, path)
-    return str(path)
-
-
-def scores(result) -> dict[str, float]:
-    return {i.id: i.score for i in result.items}
 
 
 def describe(result) -> str:

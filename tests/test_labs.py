@@ -1,6 +1,6 @@
-"""The two lab assignments, ch04_pixel_similarity and ch04_sgd: notebook structure against the checks modules,
-the instructor's notebook scores full marks, and the released (stripped) notebook scores 0 without a grader
-error. Grading runs the real engine (an isolated kernel); each notebook is executed once per session.
+"""The lab assignments: notebook structure against the checks modules (ch04_pixel_similarity and ch04_sgd; the
+Further Research labs in `test_labs_further.py`), and every lab's instructor notebook scores full marks, on the
+real engine (an isolated kernel). Released (stripped) notebooks scoring 0 are in the mutation suite.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from autograders.checks import get_assignment
 from autograders.paths import source_notebook
-from labtools import LABS, describe, graded_source, grade, released
+from labtools import LABS, describe, graded_source
 from nbtools import assert_follows_conventions
 
 TEST_CELL = re.compile(r'^# Check your answer.*\nfrom autograders import check\ncheck\("(?P<id>\w+)"\)\n'
@@ -77,7 +77,7 @@ def test_prompts_precede_answers(lab):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", LABS)
+@pytest.mark.parametrize("name", LABS + ("ch04_learner", "ch04_full_mnist"))
 def test_source_notebook_scores_full_marks(name, mnist_dir):
     r = graded_source(name)
     assert r.status == "graded", describe(r)
@@ -89,23 +89,5 @@ def test_source_notebook_scores_full_marks(name, mnist_dir):
             assert item.status == "passed" and item.score == item.max_score, describe(r)
     assert r.score == sum(i.points for i in spec.auto_items)
     assert all(c["status"] == "ok" for c in r.cells), describe(r)
-    # the notebook is meant to run in about a minute on 2 CPU cores (generous bound: shared CI machines)
+    # each notebook is meant to run in a minute or two on 2 CPU cores (generous bound: shared CI machines)
     assert r.timings["execute_s"] < 150, r.timings
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", LABS)
-def test_released_notebook_scores_zero_without_grader_errors(name, mnist_dir):
-    path = released(name)
-    text = open(path).read()
-    assert "BEGIN SOLUTION" not in text and "raise NotImplementedError()" in text
-    r = grade(path)
-    assert r.status == "graded" and r.error is None, describe(r)
-    assert not any("internal grader error" in n for n in r.notes)
-    assert r.score == 0, describe(r)
-    for item in r.items:
-        assert item.score == 0
-        for c in item.checks or []:
-            # a check that could not make sense of what came back is a bug in the check, not the student's
-            assert not c.message.startswith("could not check the answer"), (item.id, c.name, c.message)
-            assert not c.message.startswith("internal"), (item.id, c.name, c.message)

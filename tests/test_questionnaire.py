@@ -2,8 +2,10 @@
 
 Fast tests run the source notebook's answer cells in this process and apply the checks through a
 `LocalNamespace`, including on broken variants (sqrt before mean in RMSE, a training loop that never
-zeroes its gradients, ...) that must lose exactly the checks meant to catch them. Slow tests grade the
-notebook (and a broken copy) with the isolated-kernel engine.
+zeroes its gradients, ...) that must lose exactly the checks meant to catch them, and correct answers
+written differently that must keep full marks. Slow tests grade the notebook (and a broken copy) with the
+isolated-kernel engine. (The mutation suite, tests/mutations/ch04_questionnaire.py, grades many more
+variants with the engine.)
 """
 from __future__ import annotations
 
@@ -19,8 +21,8 @@ from autograders.namespace import LocalNamespace, StudentError
 from nbtools import assert_follows_conventions
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "assignments" / "ch04_questionnaire" / "ch04_questionnaire.ipynb"
-KEY = ROOT / "solutions" / "ch04_questionnaire.yaml"
+NOTEBOOK = ROOT / "autograders" / "assignments" / "ch04_questionnaire" / "ch04_questionnaire.ipynb"
+KEY = ROOT / "autograders" / "assignments" / "ch04_questionnaire" / "answer_key.yaml"
 A = get_assignment("ch04_questionnaire")
 
 
@@ -145,21 +147,31 @@ def _namespace(replace: dict[str, str] | None = None, only: list[str] | None = N
     exec(compile(_setup_source(), "<setup>", "exec"), g)
     figures = {}
     for item_id, src in answers.items():
-        exec(compile(src, f"<{item_id}>", "exec"), g)
+        try:
+            exec(compile(src, f"<{item_id}>", "exec"), g)
+        except NotImplementedError:      # a released placeholder cell
+            pass
         figures[item_id] = _figure_lines()
     return LocalNamespace(g, sources=answers, figures=figures)
 
 
-def _outcomes(ns, item_ids) -> dict[tuple[str, str], float]:
-    "(item, check name) -> fraction passed (0 on CheckFailed / the student's error)."
+def _outcomes(ns, item_ids, seed: int = 1, messages: dict | None = None) -> dict[tuple[str, str], float]:
+    """(item, check name) -> fraction passed (a CheckFailed's credit; 0 on the student's error), each check run
+    in its context as the engine does (`ns.bind`: its seed, its `given` reference pieces). A check must never
+    raise anything else; `messages` collects the failures' messages."""
     out = {}
     for item_id in item_ids:
         for check in A.items[item_id].checks:
+            ns.bind(seed, item_id, check.name, check.given, A.kernel_source)
             try:
                 v = check.fn(ns)
-                out[(item_id, check.name)] = 1.0 if v is None else float(v)
-            except (CheckFailed, StudentError):
-                out[(item_id, check.name)] = 0.0
+                assert v is None, f"{item_id} / {check.name}: partial credit must come as CheckFailed(credit=)"
+                out[(item_id, check.name)] = 1.0
+            except (CheckFailed, StudentError) as e:
+                out[(item_id, check.name)] = float(e.credit)
+                if messages is not None:
+                    messages[(item_id, check.name)] = e.message
+                assert e.message, f"{item_id} / {check.name}: a failure without a message"
     return out
 
 
@@ -183,13 +195,30 @@ BROKEN = {
     "rmse_sqrt_before_mean": ("q07", "def rmse(a, b):\n    return ((a - b) ** 2).sqrt().mean()\n"
                               "def l1(a, b):\n    return (a - b).abs().mean()\n",
                               {"rmse(a, b) on random images: square, mean, then square root",
-                               "rmse on other shapes and scales"}),
+                               "rmse on other shapes and scales (one number, averaged over all elements)"}),
+    "distances_over_the_last_two_axes": ("q07", "def rmse(a, b):\n    return ((a - b) ** 2).mean((-1, -2)).sqrt()\n"
+                                         "def l1(a, b):\n    return (a - b).abs().mean((-1, -2))\n",
+                                         {"rmse on other shapes and scales (one number, averaged over all elements)",
+                                          "l1 on other shapes and scales (one number, averaged over all elements)"}),
     "rmse_hard_coded": ("q07", "def rmse(a, b):\n    return 0.4082\ndef l1(a, b):\n    return 0.3333\n",
                         None),  # None: every check of the item fails
     "odds_with_a_loop": ("q04", "def double_odds(nums):\n    out = []\n    for n in nums:\n"
                          "        if n % 2:\n            out.append(2 * n)\n    return out\n",
-                         {"the answer uses a list comprehension with an `if` filter"}),
+                         {"written as a single list comprehension"}),
     "odds_without_filter": ("q04", "def double_odds(nums):\n    return [2 * n for n in nums]\n", None),
+    "odds_into_the_callers_list": ("q04", "def double_odds(nums):\n    nums[:] = [2 * n for n in nums if n % 2]\n"
+                                   "    return nums\n",
+                                   {"fresh lists (negative numbers, zero, empty); a new list, the argument unchanged"}),
+    "stack_squeezed": ("q05", "def stack_images(imgs):\n    return torch.stack(imgs).squeeze()\n",
+                       {"other numbers and sizes of images (one image; integer pixels)"}),
+    "rank_from_len": ("q06", "def rank_and_shape(t):\n    return len(t), tuple(t.shape)\n", {"tensors of rank 0 to 4"}),
+    # q09: each part has its own credit; a wrong `nine` does not cost `doubled` or `corner` derived from it
+    "nine_from_zero": ("q09", "nine = torch.arange(9).view(3, 3)\ndoubled = nine * 2\ncorner = doubled[1:, 1:]\n"
+                       "def double_corner(x):\n    return (x * 2)[1:, 1:]\n",
+                       {"`nine` is a 3x3 tensor of 1 to 9, row by row"}),
+    "corner_top_left": ("q09", "nine = torch.arange(1, 10).view(3, 3)\ndoubled = nine * 2\ncorner = doubled[:2, :2]\n"
+                        "def double_corner(x):\n    return (x * 2)[1:, 1:]\n",
+                        {"`corner` is the bottom-right 2x2 block of `doubled`"}),
     "center_with_a_loop": ("q10", "def center_columns(m):\n    m = m.clone()\n    for j in range(m.shape[1]):\n"
                            "        m[:, j] -= m[:, j].mean()\n    return m\n",
                            {"no Python loop: broadcasting does the work"}),
@@ -224,12 +253,45 @@ BROKEN = {
                            {"x spans at least -4..4, so both flat ends show"}),
     "relu_drawn_for_sigmoid": ("q21", "xs = torch.linspace(-5, 5, 50)\nplt.plot(xs, F.relu(xs))\n", None),
     "relu_wrong_range": ("q34", "xs = torch.linspace(-6, 6, 50)\nplt.plot(xs, F.relu(xs))\n", {"x runs from -2 to 2"}),
+    "relu_without_its_kink": ("q34", "plt.plot([-2, 2], [0, 2])\n", None),
     "net_with_sigmoid_layer": ("q36", "simple_net = nn.Sequential(nn.Linear(4, 8), nn.Sigmoid(), nn.Linear(8, 1))\n"
                                "def simple_forward(x, lin1, lin2):\n    return lin2(F.relu(lin1(x)))\n",
-                               {"simple_net uses nn.ReLU as a layer between two Linear layers"}),
+                               {"simple_net: Linear(4, 8), nn.ReLU as a layer, Linear(8, 1)"}),
+    "net_with_30_hidden_units": ("q36", "simple_net = nn.Sequential(nn.Linear(4, 30), nn.ReLU(), nn.Linear(30, 1))\n"
+                                 "def simple_forward(x, lin1, lin2):\n    return lin2(F.relu(lin1(x)))\n",
+                                 {"simple_net: Linear(4, 8), nn.ReLU as a layer, Linear(8, 1)"}),
     "forward_without_relu": ("q36", "simple_net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))\n"
                              "def simple_forward(x, lin1, lin2):\n    return lin2(lin1(x))\n",
-                             {"simple_forward computes the same with F.relu"}),
+                             {"simple_forward computes lin2(relu(lin1(x))) with F.relu"}),
+    "forward_ignores_its_layers": ("q36", "simple_net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))\n"
+                                   "def simple_forward(x, lin1, lin2):\n    return simple_net(x)\n",
+                                   {"simple_forward computes lin2(relu(lin1(x))) with F.relu"}),
+    "grad_of_marks_the_callers_x": ("q30", "def grad_of(f, x):\n    x.requires_grad_()\n    f(x).backward()\n"
+                                    "    return x.grad\n", {"another function and shape; called twice on the same x"}),
+    "two_backwards_without_a_copy": ("q31", "def two_backwards(x, zero_between):\n    x.requires_grad_()\n"
+                                     "    (x ** 2).sum().backward()\n    if zero_between:\n        x.grad.zero_()\n"
+                                     "    (x ** 2).sum().backward()\n    return x.grad\n", None),
+}
+
+# Correct answers written differently from the model answer: full marks.
+CORRECT = {
+    "relu_three_corners": ("q34", "plt.plot([-2, 0, 2], [0, 0, 2])\n"),
+    "relu_integer_steps": ("q34", "x = torch.arange(-2., 3.)\nplt.plot(x, nn.ReLU()(x))\n"),
+    "sigmoid_eleven_points": ("q21", "import numpy as np\nx = np.arange(-5, 6)\nplt.plot(x, 1 / (1 + np.exp(-x)))\n"),
+    "center_columns_in_place": ("q10", "def center_columns(m):\n    m -= m.mean(0)\n    return m\n"),
+    "odds_by_truthiness": ("q04", "def double_odds(nums):\n    return [x * 2 for x in nums if x % 2]\n"),
+    "nine_as_floats": ("q09", "nine = tensor([[1., 2., 3.], [4., 5., 6.], [7., 8., 9.]])\ndoubled = 2 * nine\n"
+                              "corner = doubled[-2:, -2:]\ndef double_corner(x):\n    return x[1:, 1:] * 2\n"),
+    "loader_with_batch_size": ("q24", "def make_loader(items, bs):\n    return DataLoader(items, batch_size=bs, shuffle=True)\n"),
+    "train_with_basic_optim": ("q33", "class BasicOptim:\n    def __init__(self, params, lr):\n"
+                                      "        self.params, self.lr = list(params), lr\n"
+                                      "    def step(self):\n        for p in self.params:\n            p.data -= p.grad.data * self.lr\n"
+                                      "    def zero_grad(self):\n        for p in self.params:\n            p.grad = None\n"
+                                      "def train(model, dl, epochs, lr):\n    opt = BasicOptim(model.parameters(), lr)\n"
+                                      "    for _ in range(epochs):\n        for xb, yb in dl:\n"
+                                      "            mnist_loss(model(xb), yb).backward()\n            opt.step()\n"
+                                      "            opt.zero_grad()\n"),
+    "matmul_as_a_lambda": ("q29", "matmul = lambda a, b: a @ b\n"),
 }
 
 
@@ -237,17 +299,75 @@ BROKEN = {
 def test_broken_answer_loses_exactly_its_checks(case):
     item_id, src, must_fail = BROKEN[case]
     ns = _namespace({item_id: src}, only=[item_id])
-    outcomes = _outcomes(ns, [item_id])
-    expected = {n for (_, n) in outcomes} if must_fail is None else must_fail
-    assert {n for (_, n) in _failed(outcomes)} == expected
+    for seed in (1, 2, 3):
+        outcomes = _outcomes(ns, [item_id], seed=seed)
+        expected = {n for (_, n) in outcomes} if must_fail is None else must_fail
+        assert {n for (_, n) in _failed(outcomes)} == expected, seed
 
 
-def test_sgd_steps_accepts_korean_and_gives_partial_credit():
-    ns = _namespace(only=["q14"], replace={"q14": "sgd_steps = ['가중치를 무작위로 초기화', '예측하기', '손실 계산', '기울기 계산',\n"
-                            "             '가중치 갱신', '반복', '멈추기']\n"})
-    assert _outcomes(ns, ["q14"]) == {("q14", "seven steps, in order (any wording, English or Korean)"): 1.0}
-    ns = _namespace(only=["q14"], replace={"q14": "sgd_steps = ['init', 'predict', 'loss', 'gradient', 'step', 'stop', 'repeat']\n"})
-    assert list(_outcomes(ns, ["q14"]).values()) == [pytest.approx(5 / 7)]
+@pytest.mark.parametrize("case", sorted(CORRECT))
+def test_correct_answer_written_differently_gets_full_marks(case):
+    item_id, src = CORRECT[case]
+    ns = _namespace({item_id: src}, only=[item_id])
+    for seed in (1, 2, 3):
+        assert _failed(_outcomes(ns, [item_id], seed=seed)) == set(), seed
+
+
+def test_blank_notebook_scores_zero_on_every_item():
+    "The released placeholders earn nothing (no free point for a loop-free or comprehension-free placeholder)."
+    placeholder = "# YOUR CODE HERE\nraise NotImplementedError()\n"
+    ns = _namespace({k: placeholder for k in _answers()})
+    outcomes = _outcomes(ns, [i.id for i in A.auto_items])
+    assert {k: v for k, v in outcomes.items() if v > 0} == {}
+
+
+def test_the_same_seed_reproduces_the_checks_and_nothing_else_is_random():
+    import autograders.assignments.ch04_questionnaire.checks as module
+    src = Path(module.__file__).read_text(encoding="utf-8")
+    assert "secrets" not in src and "SystemRandom" not in src
+    ns = _namespace({"q07": BROKEN["rmse_sqrt_before_mean"][1]}, only=["q07", "q24"])
+    first, again = {}, {}
+    _outcomes(ns, ["q07", "q24"], seed=5, messages=first)
+    _outcomes(ns, ["q07", "q24"], seed=5, messages=again)
+    assert first and first == again
+
+
+def test_a_mnist_loss_redefined_in_q25_costs_q33_nothing():
+    "q25's cell redefines mnist_loss as the book's first version (no sigmoid): q25 loses, q33 is graded as before."
+    q25 = ("def mnist_loss(predictions, targets):\n    return torch.where(targets == 1, 1 - predictions, predictions).mean()\n"
+           + _strip_markers(_answers()["q25"]))
+    ns = _namespace({"q25": q25}, only=["q25", "q33"])
+    outcomes = _outcomes(ns, ["q25", "q33"])
+    assert {k for k in _failed(outcomes) if k[0] == "q25"}
+    assert {k for k in _failed(outcomes) if k[0] == "q33"} == set()
+
+
+def test_sgd_steps_accepts_paraphrases_and_korean_and_gives_partial_credit_with_a_reason():
+    name = "seven steps, in order (any wording, English or Korean)"
+    right = {
+        "korean": ["가중치를 무작위로 초기화", "예측하기", "손실 계산", "기울기 계산", "가중치 갱신", "반복", "멈추기"],
+        "plain words": ["start with random weights", "make predictions with the model", "measure how bad the predictions are",
+                        "find the slope for each weight", "nudge each weight a little against its slope",
+                        "go back and do it all again", "quit once the model is good enough"],
+        "the book's labels": ["init", "predict", "loss", "gradient", "step", "repeat", "stop"],
+    }
+    for case, steps in right.items():
+        ns = _namespace(only=["q14"], replace={"q14": f"sgd_steps = {steps!r}\n"})
+        assert _outcomes(ns, ["q14"]) == {("q14", name): 1.0}, case
+    wrong = {  # (steps, credit, a word the message must contain)
+        "order": (["init", "predict", "loss", "gradient", "step", "stop", "repeat"], 5 / 7, "step 6"),
+        "learning rate": (["init", "predict", "loss", "gradient", "update the learning rate", "repeat", "stop"], 6 / 7,
+                          "not the learning rate"),
+        "ascent": (["init", "predict", "loss", "gradient", "add the gradient to the weights", "repeat", "stop"], 6 / 7,
+                   "against the gradient"),
+        "accuracy": (["init", "predict", "compute the accuracy", "gradient", "step", "repeat", "stop"], 6 / 7, "metric"),
+        "six steps": (["init", "predict", "loss", "gradient", "step", "repeat"], 0, "7 steps"),
+    }
+    for case, (steps, credit, word) in wrong.items():
+        ns = _namespace(only=["q14"], replace={"q14": f"sgd_steps = {steps!r}\n"})
+        messages = {}
+        assert list(_outcomes(ns, ["q14"], messages=messages).values()) == [pytest.approx(credit)], case
+        assert word in messages[("q14", name)], (case, messages)
 
 
 # ---- the real engine ---------------------------------------------------------------------------------------------

@@ -71,7 +71,8 @@ def test_strict_refuses_when_no_sandbox_works(monkeypatch, capsys):
     from autograders.commands import grade
     p = argparse.ArgumentParser()
     grade.add_arguments(p)
-    code = grade.run(p.parse_args([str(ROOT / "assignments"), "--isolation", "strict", "--out", "/nonexistent"]))
+    units = str(ROOT / "autograders" / "assignments")
+    code = grade.run(p.parse_args([units, "--isolation", "strict", "--out", "/nonexistent"]))
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "strict" in err[0] and "bubblewrap" in err[0]
 
@@ -88,7 +89,7 @@ def test_the_view_hides_the_grader_and_shows_the_runtime(tmp_path):
     assert str(Path(sys.prefix).absolute()) in shown or str(Path(sys.prefix).resolve()) in shown
     assert str(tmp_path.resolve()) in shown
     assert not any(p == ROOT or ROOT in p.parents and ".venv" not in p.parts for p in view.read_only)
-    assert ROOT.resolve() in grader_dirs() and (ROOT / "solutions").resolve() in [d.resolve() for d in grader_dirs()]
+    assert ROOT.resolve() in grader_dirs() and (ROOT / "autograders").resolve() in [d.resolve() for d in grader_dirs()]
 
 
 def test_allow_list_carves_hidden_folders_out(tmp_path):
@@ -104,7 +105,8 @@ def test_bubblewrap_command_binds_no_grader_folder(tmp_path):
     view = kernel_view([], tmp_path / "run", None, 64, cuda=False)
     cmd = bwrap.command(view, ["python"], {"HOME": "/tmp"}, 50001, 50001)
     bound = {cmd[i + 1] for i, a in enumerate(cmd) if a in ("--ro-bind", "--bind", "--dev-bind")}
-    assert not any(Path(b) == ROOT or Path(b) in [ROOT / "solutions", ROOT / "assignments", ROOT / "reference"]
+    grader = [ROOT / "autograders", ROOT / "autograders" / "assignments", ROOT / "reference"]
+    assert not any(Path(b) == ROOT or Path(b) in grader
                    for b in bound)
     for flag in ("--unshare-pid", "--unshare-net", "--die-with-parent", "--new-session", "--clearenv"):
         assert flag in cmd
@@ -279,7 +281,8 @@ def test_redactor_withholds_secrets_and_bounds_length():
 def test_other_backends_grade_a_perfect_notebook(tiny_env, backend):
     if sandbox.problem(backend):
         pytest.skip(f"{backend} is not available here: {sandbox.problem(backend)}")
-    reader = (f"try:\n    print(open({str(ROOT / 'solutions' / 'ch04_sgd.yaml')!r}).read()[:10])\n"
+    key = ROOT / "autograders" / "assignments" / "ch04_sgd" / "answer_key.yaml"
+    reader = (f"try:\n    print(open({str(key)!r}).read()[:10])\n"
               "except OSError as e:\n    print('blocked', type(e).__name__)\n")
     nb = tiny.notebook(tiny_env, {"dist": reader + tiny.GOOD["dist"]})
     cfg = GradeConfig(limits=LIMITS, isolation=backend, executed_dir=str(tiny_env / "executed"))

@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograders.checks import available_assignments, get_assignment
 from autograders.workflow import demo_students as ds
 from autograders.workflow.autograde import autograde, engine_grader
 from autograders.workflow.collect import collect
@@ -32,8 +33,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "workflow"
 NAME = "ch04_fixture"
 SECRET_CODE = "fixture_secret_value = 41 + 1"
 SECRET_PROSE = "zebra-striped tensors"
-REAL = sorted(p.name for p in default_assignments_dir().iterdir()
-              if (p / f"{p.name}.ipynb").is_file()) if default_assignments_dir().is_dir() else []
+REAL = sorted(n for n in available_assignments() if get_assignment(n).source)   # the registered units
 
 
 def fixture_spec():
@@ -124,6 +124,8 @@ def test_release_strips_every_solution_and_hidden_test(tmp_path, name):
     with c.gradebook() as gb:
         cells = {gc.name: gc.max_score for gc in gb.find_notebook(name, name).grade_cells}
     assert cells == {k: float(v) for k, v in src_grades.items()}
+    # students get the notebook: never the unit's checks, kernel helpers or answer key
+    assert sorted(p.name for p in c.release_notebook(name).parent.iterdir()) == [f"{name}.ipynb"]
     if name == NAME:
         assert SECRET_CODE not in released_text and SECRET_PROSE not in released_text
         assert "raise NotImplementedError()" in released_text and "YOUR ANSWER HERE" in released_text

@@ -31,7 +31,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mem-mb", type=int, default=Limits.mem_mb, help="memory cap of a kernel (MB)")
     p.add_argument("--fastai-home", help="prepared data for untar_data (default: $FASTAI_HOME or ~/.fastai)")
     p.add_argument("--no-hidden", action="store_true", help="run public checks only")
-    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--seed", type=int, default=42, help="the kernel's random seed (the student's own training)")
+    p.add_argument("--check-seed", type=int, default=None, metavar="N",
+                   help="the seed the checks draw their inputs from (default: fresh per grading, recorded in each "
+                        "result as environment.check_seed; pass it back to reproduce a grading exactly)")
     isolation.add_argument(p)
     p.add_argument("--quiet", "-q", action="store_true")
 
@@ -63,8 +66,8 @@ def run(args: argparse.Namespace) -> int:
     if isolation.resolve(args.isolation, "ch4grade grade") is None:
         return 2
     limits = Limits(cell_timeout=args.cell_timeout, budget=args.budget, mem_mb=args.mem_mb)
-    config = GradeConfig(limits=limits, seed=args.seed, fastai_home=args.fastai_home, device=args.device,
-                         run_hidden=not args.no_hidden, isolation=args.isolation)
+    config = GradeConfig(limits=limits, seed=args.seed, check_seed=args.check_seed, fastai_home=args.fastai_home,
+                         device=args.device, run_hidden=not args.no_hidden, isolation=args.isolation)
     _prepare_data(args, notebooks)
     pairs = grade_many(notebooks, args.out, args.assignment, config, jobs=args.jobs,
                        resume=not args.no_resume, progress=not args.quiet)

@@ -16,13 +16,23 @@ MIME = "application/x-ch4grade+json"
 _CODEC_SRC = inspect.getsource(codec) + "\n" + inspect.getsource(scope)
 
 _PROBE = r'''
-def __ch4grade_probe(codec_src, inputs_json, body, nonce, mime):
+def __ch4grade_probe(codec_src, inputs_json, body, nonce, mime, item, ref, seed):
     import sys, traceback
     c = {"__name__": "__ch4grade_codec__"}
     exec(codec_src, c)
     ip = get_ipython()
     try:
-        value = c["run_block"](ip.user_ns, body, c["decode"](inputs_json))
+        if seed is not None:   # the kernel's generators too: a shuffling DataLoader draws the same each time
+            import random
+            random.seed(seed)
+            for name in ("torch", "numpy"):
+                m = sys.modules.get(name)
+                seeder = getattr(m, "manual_seed", None) or getattr(getattr(m, "random", None), "seed", None)
+                if callable(seeder):
+                    seeder(seed)
+        snaps = sys.modules.get("__ch4grade_bound__")
+        bound = snaps.get(item) if isinstance(snaps, dict) and item else None
+        value = c["run_block"](ip.user_ns, body, c["decode"](inputs_json), bound, ref)
         out = {"ok": True, "value": c["encode"](value)}
     except BaseException as e:
         tb = traceback.format_exception(type(e), e, e.__traceback__)
@@ -32,11 +42,15 @@ def __ch4grade_probe(codec_src, inputs_json, body, nonce, mime):
 '''
 
 
-def probe_code(body: str, inputs: dict | None = None) -> tuple[str, str]:
-    "The code to execute for `body` with `inputs` bound (see `scope.run_block`), and the nonce its answer carries."
+def probe_code(body: str, inputs: dict | None = None, item: str | None = None,
+               ref: str | None = None, seed: int | None = None) -> tuple[str, str]:
+    """The code to execute for `body` with `inputs` bound (see `scope.run_block`), and the nonce its answer
+    carries. `item`: run against the globals bound right after that item's answer cell (`snapshot_code`);
+    `ref`: the kernel-side helpers' source, bound as `ref` in the block; `seed`: seeds the kernel's `random`,
+    `torch` and `numpy` generators before the block (a check's probes draw the same for the same seed)."""
     nonce = uuid.uuid4().hex
     call = (f"__ch4grade_probe({_CODEC_SRC!r}, {codec.encode(inputs or {})!r}, {body!r}, "
-            f"{nonce!r}, {MIME!r})")
+            f"{nonce!r}, {MIME!r}, {item!r}, {ref!r}, {seed!r})")
     return f"{_PROBE}\n{call}\ndel __ch4grade_probe\n", nonce
 
 
@@ -62,6 +76,13 @@ def figure_axes(drawn) -> list[dict]:
                                   "label": text(line.get("label"))})
             axes.append({"lines": lines, **{k: text(ax.get(k)) for k in ("title", "xlabel", "ylabel")}})
     return axes
+
+
+def snapshot_code(item: str) -> str:
+    """Code (run as a cell of its own, silently) that binds `item` to the student's globals as they are now:
+    its checks later see these names, whatever later cells redefine (a shallow copy: the same objects)."""
+    return ("__import__('sys').modules.setdefault('__ch4grade_bound__', {})[%r] = "
+            "{k: v for k, v in get_ipython().user_ns.items() if not k.startswith('__ch4grade')}\n" % item)
 
 
 def figures_code() -> str:

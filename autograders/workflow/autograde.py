@@ -174,7 +174,7 @@ def _suggestions(course: Course, sub: Submission, result: dict, warn: list[str])
         try:
             key = rubric.load_key(sub.assignment)
         except FileNotFoundError:
-            warn.append(f"no answer key for {sub.assignment} in solutions/: its prose answers get no suggestion")
+            warn.append(f"no answer key for {sub.assignment} (answer_key.yaml in its folder): its prose answers get no suggestion")
             return {}
     answers = _answer_texts(sub.path)
     out = {}

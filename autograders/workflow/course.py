@@ -50,13 +50,13 @@ class WorkflowError(Exception):
 
 
 def project_root() -> Path:
-    "The checkout this package runs from (holds assignments/ and solutions/)."
+    "The checkout (or site-packages folder) this package runs from."
     return Path(__file__).resolve().parents[2]
 
 
-def default_assignments_dir() -> Path:
-    here = project_root() / "assignments"
-    return here if here.is_dir() else Path.cwd() / "assignments"
+def default_assignments_dir() -> None:
+    "None: the assignment units this installation knows (`autograders.checks.available_assignments`)."
+    return None
 
 
 @dataclass
@@ -71,7 +71,7 @@ class Submission:
 @dataclass
 class Course:
     root: Path
-    assignments_dir: Path
+    assignments_dir: Path | None          # a folder of <name>/<name>.ipynb, or None: the registered units
 
     # -- construction -------------------------------------------------------------------------------
     @classmethod
@@ -170,8 +170,12 @@ class Course:
     def available(self) -> list[str]:
         "Assignment names with a source notebook in the assignments folder (or already in source/)."
         names = set()
+        if self.assignments_dir is None:
+            from ..checks import get_assignment, available_assignments
+            names.update(n for n in available_assignments()
+                         if get_assignment(n).source and Path(get_assignment(n).source).is_file())
         for base in (self.assignments_dir, self.root / "source"):
-            if base.is_dir():
+            if base is not None and base.is_dir():
                 names.update(p.name for p in base.iterdir() if (p / f"{p.name}.ipynb").is_file())
         return sorted(names)
 
@@ -180,7 +184,7 @@ class Course:
         known = self.available()
         if name is None:
             if not known:
-                raise WorkflowError(f"no assignments found in {self.assignments_dir} "
+                raise WorkflowError(f"no assignments found in {self.assignments_dir or 'the registered units'} "
                                     "(expected <name>/<name>.ipynb)")
             return known
         if name not in known:
@@ -188,9 +192,31 @@ class Course:
         return [name]
 
     def sync_source(self, name: str) -> Path:
-        "Copy assignments/<name>/ (notebook and any data files) into source/<name>/."
-        src = self.assignments_dir / name
+        """Copy the assignment into source/<name>/: from the assignments folder, <name>/ (notebook and any data
+        files); from a registered unit, its notebook and the `files` it hands out (never its checks, kernel
+        helpers or answer key)."""
         dest = self.root / "source" / name
+        if self.assignments_dir is None:
+            from ..checks import UnknownAssignment, get_assignment
+            try:
+                spec = get_assignment(name)
+            except UnknownAssignment:
+                spec = None
+            if spec is not None and spec.source and Path(spec.source).is_file():
+                dest.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(spec.source, dest / f"{name}.ipynb")
+                for f in spec.files:
+                    target = dest / f
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    if (spec.folder / f).is_dir():
+                        shutil.copytree(spec.folder / f, target, dirs_exist_ok=True)
+                    else:
+                        shutil.copy2(spec.folder / f, target)
+                return dest / f"{name}.ipynb"
+            if not (dest / f"{name}.ipynb").is_file():
+                raise WorkflowError(f"no source notebook for {name!r} (not a registered assignment, none in {dest})")
+            return dest / f"{name}.ipynb"
+        src = self.assignments_dir / name
         if (src / f"{name}.ipynb").is_file():
             dest.mkdir(parents=True, exist_ok=True)
             for item in src.iterdir():

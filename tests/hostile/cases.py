@@ -268,8 +268,9 @@ def _sandboxed(cell_src: Callable[[], str], answers_key: str, then: str = WRONG_
 
 def _read_answer_key() -> str:
     root = _ctx("root")
-    paths = [f"{root}/solutions/ch04_pixel_similarity.yaml", f"{root}/assignments/ch04_pixel_similarity/"
-             "ch04_pixel_similarity.ipynb", f"{root}/reference/pixel_similarity.py", str(tiny.SOURCE)]
+    unit = f"{root}/autograders/assignments/ch04_pixel_similarity"
+    paths = [f"{unit}/answer_key.yaml", f"{unit}/ch04_pixel_similarity.ipynb", f"{unit}/kernel.py",
+             f"{root}/reference/pixel_similarity.py", str(tiny.SOURCE)]
     return ("import json\nfound = {}\n"
             f"for p in {paths!r}:\n"
             "    try:\n        found[p] = open(p).read()[:100]\n    except OSError as e:\n        found[p] = repr(e)\n"

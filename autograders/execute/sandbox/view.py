@@ -51,7 +51,10 @@ def runtime_dirs() -> list[Path]:
 def grader_packages() -> list[Path]:
     "Where the grader's own packages live (a checkout, or site-packages for an installed wheel)."
     found = set()
-    for name in GRADER_PACKAGES:
+    from ...checks import GROUP
+    from importlib.metadata import entry_points
+    units = {ep.value.split(":")[0].split(".")[0] for ep in entry_points(group=GROUP)}  # other packages' units
+    for name in sorted(set(GRADER_PACKAGES) | units):
         spec = importlib.util.find_spec(name)
         for loc in (spec.submodule_search_locations or []) if spec else []:
             found.add(Path(loc).resolve())
@@ -62,7 +65,7 @@ def grader_dirs() -> list[Path]:
     "Everything of the grader's own that a kernel must never read: its packages, answer keys, the checkout."
     from ...paths import ROOT
     found = set(grader_packages())
-    found |= {ROOT / name for name in ("assignments", "solutions", "tests") if (ROOT / name).exists()}
+    found |= {ROOT / "tests"} if (ROOT / "tests").exists() else set()
     if (ROOT / "pyproject.toml").exists():
         found.add(ROOT)
     return sorted(found)

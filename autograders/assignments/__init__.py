@@ -1,0 +1,1 @@
+"""The built-in assignment units, one folder each (see `autograders/checks/__init__.py`)."""

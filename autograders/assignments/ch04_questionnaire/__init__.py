@@ -1,0 +1,2 @@
+"The `ch04_questionnaire` assignment unit: its notebook, checks, kernel-side helpers and answer key (this folder)."
+from .checks import ASSIGNMENT  # noqa: F401
