@@ -1,6 +1,7 @@
 """ch4grade's autograders: the grading engine, checks, exporters and the nbgrader workflow.
 
-In a student notebook: `from autograders import check; check("q09")`.
+In the instructor's check cells (what nbgrader's own autograde runs): `from autograders import check`.
+Students receive `ch4check.py` instead (see `autograders.student`).
 """
 
 

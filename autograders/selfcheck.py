@@ -1,8 +1,12 @@
-"""A student's self-check inside their own notebook:
+"""The instructor's check cells, run where ch4grade is installed:
 
     from autograders import check
     check("q09")                 # the public checks of item q09, with what was expected and what came back
     check("q09", hidden=True)    # also the hidden ones (as nbgrader's own autograde runs them)
+
+Students do not use this module: their check cells import `ch4check` (autograders/student), which needs
+neither this package nor the reference. This one is what nbgrader's own `autograde` runs, since it restores
+the instructor's check cells (hidden tests included) into each submission.
 
 It runs in the student's process on their live globals (no isolation is needed: it only informs), and
 raises AssertionError when a check fails, so the cell shows red and nbgrader's autograde scores it 0.
@@ -69,13 +73,10 @@ class _Redrawn(dict):
 
 
 def _caller_globals() -> dict:
-    try:
-        from IPython import get_ipython
-        ip = get_ipython()
-        if ip is not None:
-            return ip.user_ns
-    except ImportError:
-        pass
+    from .student.runtime import ipython_ns
+    ns = ipython_ns()
+    if ns is not None:
+        return ns
     frame = inspect.currentframe()
     while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("autograders"):
         frame = frame.f_back

@@ -99,6 +99,8 @@ def run_cell(source, scope, seed=None):
     every line the cell drew; its printing is swallowed and its figures are closed."""
     plt = sys.modules.get("matplotlib.pyplot")
     before = set(plt.get_fignums()) if plt is not None else set()
+    if before:   # a figure still open (a backend that keeps them): the cell must not draw into it
+        plt.figure()
     lines = []
     pinned = seeded(seed, loaders(scope)) if seed is not None else contextlib.nullcontext()
     try:

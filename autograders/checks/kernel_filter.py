@@ -55,16 +55,26 @@ def common_names() -> set[str]:
     return defined_names(_common_text())
 
 
+def inline_modules(code: str, modules: dict[str, str]) -> str:
+    """`code` with each top-level `from <module> import ...` of `modules` (module name -> that module's text)
+    replaced by the module's text (once, at its first import; its `from __future__` lines dropped), so that
+    it runs where this package cannot be imported: in a student's kernel, in a student's bundle."""
+    tree = _parse(code)
+    spans = [(n.lineno, n.end_lineno, n.module) for n in (tree.body if tree else ())
+             if isinstance(n, ast.ImportFrom) and n.module in modules]
+    if not spans:
+        return code
+    first = {}
+    for start, end, module in spans:
+        first.setdefault(module, (start, end))
+    lines = code.splitlines()
+    for start, end, module in reversed(spans):
+        text = "\n".join(l for l in modules[module].splitlines() if not l.startswith("from __future__ import"))
+        lines[start - 1:end] = [text if first[module] == (start, end) else ""]
+    return "\n".join(lines) + "\n"
+
+
 def inline_common(code: str) -> str:
     """`code` (a unit's kernel.py) with its `from autograders.checks.kernel_common import ...` lines replaced by
     that module's text, so that it runs in a kernel where this package cannot be imported."""
-    tree = _parse(code)
-    spans = [(n.lineno, n.end_lineno) for n in (tree.body if tree else ())
-             if isinstance(n, ast.ImportFrom) and n.module == COMMON]
-    if not spans:
-        return code
-    common = _common_text()
-    lines = code.splitlines()
-    for start, end in reversed(spans):
-        lines[start - 1:end] = [common if (start, end) == spans[0] else ""]
-    return "\n".join(lines) + "\n"
+    return inline_modules(code, {COMMON: _common_text()})

@@ -196,12 +196,14 @@ class Course:
         files); from a registered unit, its notebook and the `files` it hands out (never its checks, kernel
         helpers or answer key)."""
         dest = self.root / "source" / name
-        if self.assignments_dir is None:
-            from ..checks import UnknownAssignment, get_assignment
-            try:
-                spec = get_assignment(name)
-            except UnknownAssignment:
-                spec = None
+        from ..checks import UnknownAssignment, get_assignment
+        try:
+            spec = get_assignment(name)
+        except UnknownAssignment:
+            spec = None
+        unit = spec is not None and spec.folder is not None and self.assignments_dir is not None and \
+            (self.assignments_dir / name).resolve() == spec.folder.resolve()   # the units' own folder, named
+        if self.assignments_dir is None or unit:
             if spec is not None and spec.source and Path(spec.source).is_file():
                 dest.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(spec.source, dest / f"{name}.ipynb")

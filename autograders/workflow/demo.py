@@ -111,8 +111,9 @@ def run_demo(out_dir: str | Path = "demo_out", assignments=DEMO_ASSIGNMENTS, job
         for name, folder in prepare_fastai_data(("mnist_sample",), progress=progress).items():
             log(f"    {name}: {folder}")
 
-    log("2/8 releasing every assignment ...")
-    res.released = release(course, None, progress=progress)
+    log(f"2/8 releasing {', '.join(assignments)} (each with its student folder: public checks recorded on the "
+        "model answers) ...")
+    res.released = [r for name in assignments for r in release(course, name, progress=progress)]
     for r in res.released:
         log(f"    {'ok    ' if r.ok else 'FAILED'} {r.assignment} {r.error}")
     failed = [r.assignment for r in res.released if not r.ok and r.assignment in assignments]

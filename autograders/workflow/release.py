@@ -1,8 +1,10 @@
-"""`release`: nbgrader's generate_assignment for one or all assignments, then a leak check.
+"""`release`: nbgrader's generate_assignment for one or all assignments, a leak check, the student's checks.
 
 generate_assignment strips solutions and hidden tests, locks cells, and records every grade, solution
 and locked cell in the gradebook (what autograde and formgrader later use). After it runs we check the
-released notebook ourselves: no line of any solution region or hidden-test block may survive.
+released notebook ourselves: no line of any solution region or hidden-test block may survive. Then the
+student's folder is completed (`autograders.student`): check cells import `ch4check`, written beside the
+notebook with the public checks' probes and sealed expected values, recorded on the model answers.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ class ReleaseResult:
     path: Path | None = None
     error: str = ""
     leaks: list[str] = field(default_factory=list)
+    note: str = ""
 
 
 def secret_snippets(source_nb) -> list[str]:
@@ -68,7 +71,7 @@ def find_leaks(source_nb, released_nb) -> list[str]:
     return leaks
 
 
-def release_one(course: Course, name: str) -> ReleaseResult:
+def release_one(course: Course, name: str, student_checks: bool = True) -> ReleaseResult:
     from nbgrader.converters import GenerateAssignment
     from nbgrader.utils import capture_log
 
@@ -88,17 +91,31 @@ def release_one(course: Course, name: str) -> ReleaseResult:
         released.unlink()  # never leave a leaking release where it could be handed out
         return ReleaseResult(name, False, error=f"{len(leaks)} solution line(s) survived in the release; removed it",
                              leaks=leaks)
+    if not student_checks:
+        return ReleaseResult(name, True, released, note="without student checks (its check cells need ch4grade)")
+    from ..checks import get_assignment
+    from ..student.bundle import BundleError, recordings_cache, write_bundle
+    try:
+        spec = get_assignment(name)
+    except KeyError:
+        return ReleaseResult(name, True, released, note="no checks unit by that name: its check cells need ch4grade")
+    try:   # the student's folder: this notebook, ch4check.py and its data, in release/<name>/
+        write_bundle(spec, released, released.parent, cache=recordings_cache())
+    except BundleError as e:
+        released.unlink()  # a notebook whose check cells cannot run is not handed out either
+        return ReleaseResult(name, False, error=f"student checks: {e}")
     return ReleaseResult(name, True, released)
 
 
-def release(course: Course, name: str | None = None, progress: bool = True) -> list[ReleaseResult]:
+def release(course: Course, name: str | None = None, progress: bool = True,
+            student_checks: bool = True) -> list[ReleaseResult]:
     from tqdm.auto import tqdm
 
     names = course.resolve(name)
     results = []
     for n in tqdm(names, desc="release", unit="assignment", disable=not progress or len(names) < 2):
         try:
-            results.append(release_one(course, n))
+            results.append(release_one(course, n, student_checks))
         except WorkflowError as e:
             results.append(ReleaseResult(n, False, error=str(e)))
     return results
