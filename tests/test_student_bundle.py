@@ -24,6 +24,8 @@ import torch
 from autograders.checks import get_assignment
 from autograders.student import runtime, seal
 from autograders.student.bundle import DATA, MODULE, leaks, module_text
+from autograders.checks.kernel_filter import common_names, without_names
+from autograders.student.forbidden import forbidden_lines, found_in
 from autograders.student.runtime import CheckCellFailed, Mismatch, answer_source, compare
 
 from labtools import fastai_home
@@ -191,6 +193,10 @@ def test_the_folder_gives_nothing_away(course, name):
     rec = _recording(name)
     assert leaks(folder, source, rec) == []
     plan = json.loads(gzip.decompress((folder / DATA).read_bytes()))
+    # the kernel helpers students receive copy no model answer, even respaced or under another name
+    # (kernel_common, the probes' plumbing, seeds NumPy as reference/device.py does: no answer)
+    helpers = without_names(plan["ref"], common_names()) if plan["ref"] else ""
+    assert found_in(helpers, forbidden_lines(source), loose=True) == []
     hidden = {c.name for i in spec.auto_items for c in i.checks if c.hidden}
     public = {(i.id, c.name) for i in spec.auto_items for c in i.checks if not c.hidden}
     assert {(i, c["name"]) for i, item in plan["items"].items() for c in item["checks"]} == public

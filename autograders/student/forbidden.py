@@ -39,20 +39,40 @@ def reference_lines() -> frozenset[str]:
     return frozenset(out)
 
 
+def _public(source_nb):
+    "A test: the line is in the notebook's public text (as written, or with other spacing, target or `return`)."
+    from ..workflow.release import public_text
+    public = public_text(source_nb)
+    flat = re.sub(r"\s+", "", public)
+    return lambda line: line in public or normal(line) in flat
+
+
 def solution_lines(source_nb) -> set[str]:
     "The substantive lines of the notebook's solutions and hidden tests that its public text does not also show."
-    from ..workflow.release import public_text, secret_snippets
-    public = public_text(source_nb)
-    return {s for s in secret_snippets(source_nb) if substantive(s) and s not in public}
+    from ..workflow.release import secret_snippets
+    public = _public(source_nb)
+    return {s for s in secret_snippets(source_nb) if substantive(s) and not public(s)}
 
 
 def forbidden_lines(source_nb) -> set[str]:
     "Solution, hidden-test and reference lines a student must not receive (the notebook's public text excepted)."
-    from ..workflow.release import public_text
-    public = public_text(source_nb)
-    return solution_lines(source_nb) | {s for s in reference_lines() if s not in public}
+    public = _public(source_nb)
+    return solution_lines(source_nb) | {s for s in reference_lines() if not public(s)}
 
 
-def found_in(text: str, lines: set[str]) -> list[str]:
-    "The forbidden `lines` that occur in `text`."
-    return sorted(s for s in lines if s in text)
+_TARGET = re.compile(r"^(return|[\w.\[\]'\"]+(,[\w.\[\]'\"]+)*=(?!=))")
+MIN_NORMAL = 16
+
+
+def normal(code: str) -> str:
+    """Code without its whitespace, and a line without a leading `return` or assignment target: the same
+    expression written `(torch.randn(size)*std)` in one place and `t = (torch.randn(size) * std)` in another."""
+    return _TARGET.sub("", re.sub(r"\s+", "", code), count=1) if "\n" not in code else re.sub(r"\s+", "", code)
+
+
+def found_in(text: str, lines: set[str], loose: bool = False) -> list[str]:
+    """The forbidden `lines` that occur in `text`; `loose`: also with other spacing, assignment target or `return`
+    (a line's expression of at least MIN_NORMAL characters: how a helper that copies a model answer under another
+    name is caught, e.g. `t = (torch.randn(size) * std).requires_grad_()` for `init_params`)."""
+    flat = re.sub(r"\s+", "", text) if loose else ""
+    return sorted(s for s in lines if s in text or loose and len(normal(s)) >= MIN_NORMAL and normal(s) in flat)

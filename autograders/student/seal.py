@@ -289,8 +289,10 @@ def student_ref(spec: Assignment, recording: Recording, forbidden: set[str]) -> 
     for node in tree.body:
         for name in _targets(node) if not isinstance(node, (ast.Import, ast.ImportFrom)) else ():
             defs[name] = node
-    defs = {n: node for n, node in defs.items() if n not in answered}   # (those are the student's own anyway)
-    withheld = {n for n, node in defs.items() if found_in(ast.get_source_segment(source, node) or "", forbidden)}
+    # (answered names are the student's own anyway; kernel_common's helpers are the probes' plumbing, no answer)
+    defs = {n: node for n, node in defs.items() if n not in answered and n not in common_names()}
+    withheld = {n for n, node in defs.items()
+                if found_in(ast.get_source_segment(source, node) or "", forbidden, loose=True)}
     while True:   # and whatever uses a withheld helper
         more = {n for n, node in defs.items() if n not in withheld
                 and {x.id for x in ast.walk(node) if isinstance(x, ast.Name)} & withheld}
