@@ -29,7 +29,8 @@ from .seal import Answers, seal
 
 MODULE, DATA = "ch4check.py", runtime.DATA_NAME
 CHECK_IMPORT = re.compile(r"^from autograders import check\s*$", re.M)
-INLINED = ("autograders.execute.codec", "autograders.execute.scope", "autograders.checks.kernel_filter")
+INLINED = ("autograders.execute.codec", "autograders.execute.scope", "autograders.checks.kernel_filter",
+           "autograders.checks.kernel_common")
 
 
 def module_text() -> str:
@@ -163,10 +164,10 @@ def write_bundle(spec: Assignment, released: Path, out: Path, recording: Recordi
     if found:
         shutil.rmtree(tmp)
         raise BundleError(f"{spec.name}: the student folder would leak; nothing written: " + "; ".join(found[:5]))
-    for f in tmp.iterdir():
-        f.replace(out / f.name) if out.exists() else None
     if not out.exists():
         tmp.rename(out)
-    else:
-        shutil.rmtree(tmp)
+        return plan
+    for f in tmp.iterdir():   # beside what else the release folder holds (files the instructor hands out)
+        f.replace(out / f.name)
+    tmp.rmdir()
     return plan

@@ -25,6 +25,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from autograders.checks.kernel_common import seeded
 from autograders.checks.kernel_filter import defined_names
 from autograders.execute.codec import CodecError, Opaque, _decode, encode
 from autograders.execute.scope import run_block
@@ -307,40 +308,6 @@ def _ref_source(plan: dict) -> str:
     return head + plan.get("ref", "")
 
 
-class _Seeded:
-    "The global generators seeded like the grader's probes, and put back as they were afterwards."
-
-    def __init__(self, seed):
-        self.seed = seed
-
-    def __enter__(self):
-        import random
-        self.state = [("random", random.getstate())]
-        for name in ("torch", "numpy"):
-            m = sys.modules.get(name)
-            if name == "torch" and m is not None:
-                self.state.append(("torch", m.get_rng_state()))
-            elif name == "numpy" and m is not None:
-                self.state.append(("numpy", m.random.get_state()))
-        if self.seed is not None:
-            random.seed(self.seed)
-            for name in ("torch", "numpy"):
-                m = sys.modules.get(name)
-                seeder = getattr(m, "manual_seed", None) or getattr(getattr(m, "random", None), "seed", None)
-                if callable(seeder):
-                    seeder(self.seed)
-
-    def __exit__(self, *exc):
-        import random
-        for name, state in self.state:
-            if name == "random":
-                random.setstate(state)
-            elif name == "torch":
-                sys.modules["torch"].set_rng_state(state)
-            else:
-                sys.modules["numpy"].random.set_state(state)
-
-
 def replay(check: dict, user_ns: dict, sources: dict, plan: dict) -> None:
     "Run one check's probes against `user_ns`; raise Mismatch at the first answer that is not the expected one."
     import types
@@ -354,7 +321,7 @@ def replay(check: dict, user_ns: dict, sources: dict, plan: dict) -> None:
             inputs = {k: _resolve(v, user_ns, sources) for k, v in step["inputs"].items()}
             what = step.get("what") or ""
             try:   # what the probe and the student's code print or warn is not the check's to show
-                with _Seeded(step.get("seed")), warnings.catch_warnings(), \
+                with seeded(step["seed"]), warnings.catch_warnings(), \
                         contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                     warnings.simplefilter("ignore")
                     value = run_block(user_ns, step["body"], inputs, None, _ref_source(plan) if step.get("ref") else None)
