@@ -28,6 +28,7 @@ from .engine import GradeConfig, _not_run, _sha256, environment
 from .results import SubmissionResult, write_atomic
 
 INDEX = ".ch4grade-index.json"
+INTERRUPTED = "interrupted"   # run_worker's reason when the batch was interrupted: nothing is recorded
 MAX_RESULT_BYTES = 256 * 2**20
 # `python -c` keeps the current folder out of sys.path (`-P` needs Python 3.11)
 WORKER = "import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; " \
@@ -116,9 +117,45 @@ def _read_all(fd: int, out: list, limit: int) -> None:
     out.append(b"".join(chunks) if size <= limit else None)
 
 
+class BatchInterrupted(KeyboardInterrupt):
+    "Ctrl-C during a batch: `done` holds (result file, result) of what was graded, `left` the notebooks not graded."
+
+    def __init__(self, done: list[tuple[Path, SubmissionResult]], left: list[Path]):
+        super().__init__(f"interrupted: {len(done)} graded, {len(left)} left to grade (run again to grade them)")
+        self.done, self.left = done, left
+
+
+def _stop_worker(proc: subprocess.Popen) -> None:
+    "SIGTERM (the worker shuts its kernel down), then SIGKILL after 15 s."
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _wait_worker(proc: subprocess.Popen, limit: float, stop: threading.Event | None) -> str:
+    "Wait for the worker: '' when it exited, else why it was stopped (hard limit, or INTERRUPTED)."
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            proc.wait(timeout=0.2)
+            return ""
+        except subprocess.TimeoutExpired:
+            pass
+        if stop is not None and stop.is_set():
+            _stop_worker(proc)
+            return INTERRUPTED
+        if time.monotonic() > deadline:
+            _stop_worker(proc)
+            return f"the grading worker ran past its hard limit of {limit:.0f} s and was killed"
+
+
 def run_worker(notebook: Path, assignment: str | None, config: GradeConfig,
-               student: str | None = None) -> tuple[SubmissionResult | None, str]:
-    "Grade `notebook` in a worker process; (its result, '') or (None, why there is none)."
+               student: str | None = None, stop: threading.Event | None = None) -> tuple[SubmissionResult | None, str]:
+    """Grade `notebook` in a worker process; (its result, '') or (None, why there is none). When `stop` is
+    set the worker is killed and the reason is INTERRUPTED."""
     read_fd, write_fd = os.pipe()
     cmd = [sys.executable, "-c", WORKER, str(notebook), "--result-fd", str(write_fd),
            "--config", json.dumps(asdict(config))]
@@ -140,19 +177,11 @@ def run_worker(notebook: Path, assignment: str | None, config: GradeConfig,
     err: list = []
     err_reader = threading.Thread(target=_read_all, args=(proc.stderr.fileno(), err, 1 << 20), daemon=True)
     err_reader.start()
-    try:
-        proc.wait(timeout=hard_limit(config))
-        reason = f"the grading worker exited with code {proc.returncode}"
-    except subprocess.TimeoutExpired:
-        proc.terminate()                    # lets it shut its kernel down
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        reason = f"the grading worker ran past its hard limit of {hard_limit(config):.0f} s and was killed"
+    reason = _wait_worker(proc, hard_limit(config), stop) or f"the grading worker exited with code {proc.returncode}"
     reader.join(timeout=30)
     err_reader.join(timeout=5)
+    if reason == INTERRUPTED:
+        return None, INTERRUPTED
     tail = (err[0] or b"")[-800:].decode("utf-8", "replace").strip() if err else ""
     if proc.returncode != 0 or not got or got[0] is None:
         return None, reason + (f": {tail}" if tail else "")
@@ -163,11 +192,17 @@ def run_worker(notebook: Path, assignment: str | None, config: GradeConfig,
 
 
 def grade_one(notebook: Path, out: Path, assignment: str | None, config: GradeConfig,
-              student: str | None = None, index: ResumeIndex | None = None) -> SubmissionResult:
-    "Grade one notebook through a worker and record its result at `out` (never raises)."
+              student: str | None = None, index: ResumeIndex | None = None,
+              stop: threading.Event | None = None) -> SubmissionResult | None:
+    """Grade one notebook through a worker and record its result at `out` (never raises). None, and
+    nothing recorded, when `stop` is set before or while it runs (the batch was interrupted)."""
+    if stop is not None and stop.is_set():
+        return None
     t = time.monotonic()
     sha = _sha256(notebook)
-    r, reason = run_worker(notebook, assignment, config, student)
+    r, reason = run_worker(notebook, assignment, config, student, stop)
+    if reason == INTERRUPTED:
+        return None
     if r is None:
         r = _crash_result(notebook, assignment, reason, config, student, sha)
         r.timings = {"total_s": round(time.monotonic() - t, 3)}
@@ -188,7 +223,9 @@ def grade_one(notebook: Path, out: Path, assignment: str | None, config: GradeCo
 def grade_many(notebooks: list[Path], out_dir: Path, assignment: str | None = None,
                config: GradeConfig | None = None, jobs: int = 1, resume: bool = True,
                progress: bool = True, students: dict[Path, str] | None = None) -> list[tuple[Path, SubmissionResult]]:
-    "Grade `notebooks` into `out_dir`; returns (result file, result) in the notebooks' order."
+    """Grade `notebooks` into `out_dir`; returns (result file, result) in the notebooks' order.
+    Ctrl-C: no submission starts after it, the running ones are killed and not recorded (graded on the next
+    run), the finished ones are kept; raises BatchInterrupted with them."""
     config = config or GradeConfig()
     jobs = max(1, jobs)
     if config.limits.threads is None:
@@ -208,15 +245,34 @@ def grade_many(notebooks: list[Path], out_dir: Path, assignment: str | None = No
             todo.append(i)
     bar = tqdm(total=len(notebooks), initial=len(results), desc="grading", unit="nb", disable=not progress,
                file=sys.stderr)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    stop = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    futures: dict = {}
+    try:
         futures = {pool.submit(grade_one, Path(notebooks[i]), paths[i], assignment, config,
-                               (students or {}).get(Path(notebooks[i])), index): i for i in todo}
+                               (students or {}).get(Path(notebooks[i])), index, stop): i for i in todo}
         for fut in as_completed(futures):
             i = futures[fut]
-            results[i] = fut.result()
-            r = results[i]
+            r = fut.result()
+            if r is None:
+                continue
+            results[i] = r
             bar.set_postfix_str(f"{Path(notebooks[i]).name}: {r.score:g}/{r.auto_max_score:g}")
             bar.update()
+    except KeyboardInterrupt:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)      # running workers see `stop` and are killed
+        for fut, i in futures.items():
+            if fut.done() and not fut.cancelled() and fut.exception() is None and fut.result() is not None:
+                results[i] = fut.result()
+        bar.close()
+        done = [(paths[i], results[i]) for i in sorted(results)]
+        left = [Path(notebooks[i]) for i in range(len(notebooks)) if i not in results]
+        err = BatchInterrupted(done, left)
+        print(str(err), file=sys.stderr)
+        raise err from None
+    finally:
+        pool.shutdown(wait=True)
     bar.close()
     return [(paths[i], results[i]) for i in range(len(notebooks))]
 

@@ -1,6 +1,6 @@
-"""The `ch4grade` command line: one sub-command per module, each loaded only when used.
+"""ch4grade: autograde chapter 4 of the fastai book (nbgrader course workflow, isolated grading, reports).
 
-Every command module exposes `add_arguments(parser)` and `run(args) -> int` (the exit code), so
+One sub-command per module, each loaded only when used. Every command module exposes `add_arguments(parser)` and `run(args) -> int` (the exit code), so
 `ch4grade --help` stays fast and each capability keeps its own interface next to its code.
 """
 from __future__ import annotations
@@ -8,6 +8,24 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from importlib.metadata import PackageNotFoundError, version
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    "Shows every option's default (unless None, False or already in its help) and keeps descriptions as written."
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        help_ = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "(default" in help_:
+            return help_
+        return super()._get_help_string(action)
+
+
+def package_version() -> str:
+    try:
+        return version("ch4grade")
+    except PackageNotFoundError:
+        return "unknown"
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -18,15 +36,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "release": ("autograders.workflow.commands.release", "nbgrader generate_assignment for one or all assignments"),
     "collect": ("autograders.workflow.commands.collect", "a folder or zip of submissions into nbgrader's submitted/ layout"),
     "autograde": ("autograders.workflow.commands.autograde", "grade collected submissions into nbgrader's gradebook"),
+    "formgrader": ("autograders.workflow.commands.formgrader", "nbgrader's formgrader for the course (grade by hand in a browser)"),
     "feedback": ("autograders.workflow.commands.feedback", "HTML feedback per student (hidden checks never revealed)"),
     "export": ("autograders.workflow.commands.export", "grades as CSV and Gradescope results"),
     "report": ("autograders.workflow.commands.report", "a class report: HTML with score histogram and per-question difficulty"),
+    "ci": ("autograders.commands.ci", "CI in students' repositories: `ci init` (template repository), `ci grading`, `ci merge`"),
     "demo": ("autograders.workflow.commands.demo", "release -> submit -> autograde -> feedback on a demo class"),
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ch4grade", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="ch4grade", description=__doc__.splitlines()[0],
+                                     formatter_class=HelpFormatter)
+    parser.add_argument("--version", action="version", version=f"ch4grade {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_) in COMMANDS.items():
         p = sub.add_parser(name, help=help_, description=help_)
@@ -38,15 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
-    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
-        if argv and argv[0] not in ("-h", "--help") and not argv[0].startswith("-"):
+    if not argv or argv[0] in ("-h", "--help", "--version") or argv[0] not in COMMANDS:
+        if argv and not argv[0].startswith("-"):
             parser.error(f"unknown command {argv[0]!r}; choose from {', '.join(COMMANDS)}")
         parser.parse_args(argv or ["--help"])
         return 0
     name = argv[0]
     module_name, help_ = COMMANDS[name]
     module = importlib.import_module(module_name)
-    sub = argparse.ArgumentParser(prog=f"ch4grade {name}", description=help_)
+    sub = argparse.ArgumentParser(prog=f"ch4grade {name}", description=help_, formatter_class=HelpFormatter)
     module.add_arguments(sub)
     args = sub.parse_args(argv[1:])
     try:

@@ -14,6 +14,7 @@ into the kernel can come back in a public message; public messages are bounded a
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import platform
@@ -265,10 +266,15 @@ class Grader:
     def execute(self) -> str | None:
         """Start the sandboxed kernel and run the planned cells; returns why execution stopped early (None if
         every cell ran). Raises KernelDied if the kernel could not be prepared. `close()` when done."""
-        if self.config.check_seed is None:
-            self.config = GradeConfig(**{**self.config.__dict__, "check_seed": secrets.randbits(31)})
+        self._check_seed()
         self._start()
         return self._execute()
+
+    def _check_seed(self) -> int:
+        "The seed checks draw their inputs from: the configured one, else one drawn now for this grading."
+        if self.config.check_seed is None:
+            self.config = dataclasses.replace(self.config, check_seed=secrets.randbits(31))
+        return self.config.check_seed
 
     def close(self) -> None:
         if self.session is not None:
@@ -276,8 +282,7 @@ class Grader:
 
     def grade(self) -> SubmissionResult:
         r = self.result
-        if self.config.check_seed is None:
-            self.config = GradeConfig(**{**self.config.__dict__, "check_seed": secrets.randbits(31)})
+        self._check_seed()
         r.notes.extend(self.plan.notes)
         timings = {}
         t = time.monotonic()
@@ -383,9 +388,7 @@ class Grader:
         """Run the checks (of the items in `only`, default all) against the executed notebook and render the
         items' results. `check_seed` overrides the configured one (re-scoring one execution under many seeds);
         `ns` replaces the kernel (e.g. a `LocalNamespace` over a dict: scoring tested without a kernel)."""
-        seed = self.config.check_seed if check_seed is None else check_seed
-        if seed is None:
-            seed = self.config.check_seed = secrets.randbits(31)
+        seed = self._check_seed() if check_seed is None else check_seed
         self.checks_start = time.monotonic()
         self.redactor = self.redactor.fresh()   # a scoring starts clean (each re-scoring too)
         if ns is None:

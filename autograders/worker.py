@@ -59,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, AttributeError):
         pass
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # a terminal's Ctrl-C reaches us too: the batch decides (it kills us and records nothing). A handler,
+    # not SIG_IGN, so that the kernel we exec does not inherit an ignored SIGINT.
+    signal.signal(signal.SIGINT, lambda *_: None)
     try:
         result = grade_notebook(args.notebook, args.assignment, config_from_json(args.config), student=args.student)
     finally:

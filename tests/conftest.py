@@ -62,3 +62,11 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    "Where tests leave files for a person to look at (screenshots): `$CH4GRADE_TEST_ARTIFACTS`, else .cache/."
+    folder = Path(os.environ.get("CH4GRADE_TEST_ARTIFACTS") or ROOT / ".cache" / "test-artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

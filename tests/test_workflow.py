@@ -23,8 +23,8 @@ from autograders.workflow.autograde import autograde, engine_grader
 from autograders.workflow.collect import collect
 from autograders.workflow.course import Course, WorkflowError, default_assignments_dir
 from autograders.workflow.export import export
-from autograders.workflow.feedback import generate_feedback, render
-from autograders.workflow.gradebook import SUGGESTION_TAG, CellGrade, SubmissionGrades
+from autograders.workflow.feedback import generate_feedback
+from autograders.workflow.gradebook import SUGGESTION_TAG
 from autograders.workflow.names import identify
 from autograders.workflow.release import release
 from autograders.workflow.safezip import ZipLimits
@@ -62,7 +62,12 @@ def fixture_grader(path, assignment, source, student):
 
 @pytest.fixture
 def course(tmp_path):
-    c = Course.open(tmp_path / "course", FIXTURES)
+    return released_course(tmp_path / "course")
+
+
+def released_course(root: Path) -> Course:
+    "A course folder with the fixture assignment released."
+    c = Course.open(root, FIXTURES)
     [r] = release(c, NAME, progress=False)
     assert r.ok, r.error
     return c
@@ -255,7 +260,12 @@ def test_collect_missing_source_is_a_clear_error(course, tmp_path):
 # -- autograde -> gradebook -> export ------------------------------------------------------------------
 @pytest.fixture
 def graded(course, tmp_path, monkeypatch):
-    "alice right, bob wrong on the hidden check only, graded by the real engine; a stub rubric."
+    return grade_alice_and_bob(course, tmp_path, monkeypatch)
+
+
+def grade_alice_and_bob(course, tmp_path, monkeypatch):
+    """alice right, bob wrong on the hidden check only, graded by the real engine; a stub rubric.
+    (Also the shared course of tests/test_browser.py, there with a module-scoped MonkeyPatch.)"""
     import sys
     import types
 
@@ -281,7 +291,8 @@ def test_gradebook_round_trip_auto_and_manual_scores(graded, tmp_path):
     assert results["alice"]["status"] == "graded", results["alice"].get("error")
     for s in ("alice", "bob"):
         folder = course.root / "autograded" / s / NAME
-        assert (folder / f"{NAME}.ipynb").exists() and (folder / f"{NAME}.results.json").exists()
+        assert (folder / f"{NAME}.ipynb").exists() and course.results_path(s, NAME, NAME).exists()
+        assert not list(folder.glob("*.json"))     # nothing of ours that nbgrader's feedback would copy out
     with course.gradebook() as gb:
         a = gb.find_grade("double_check", NAME, NAME, "alice")
         b = gb.find_grade("double_check", NAME, NAME, "bob")
@@ -341,27 +352,53 @@ def test_formgrader_never_sees_a_students_active_content(course, tmp_path):
     assert "c.HTMLExporter.sanitize_html = True" in (course.root / "nbgrader_config.py").read_text()
 
 
+def page_text(html_text: str) -> str:
+    "What a reader of an HTML page sees: no tags, styles or scripts; entities decoded; spaces collapsed."
+    import html
+    import re
+
+    text = re.sub(r"<(style|script)\b.*?</\1>", " ", html_text, flags=re.S)
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)))
+
+
 def test_feedback_never_reveals_hidden_material(graded):
     course, _ = graded
     with course.gradebook() as gb:
         gb.find_comment("q01", NAME, NAME, "bob").manual_comment = "See the chapter's SGD section."
         gb.db.commit()
     pages = {(p.student, p.assignment): p.path for p in generate_feedback(course, progress=False)}
-    bob = pages[("bob", NAME)].read_text()
-    alice = pages[("alice", NAME)].read_text()
+    raw = [pages[(s, NAME)].read_text() for s in ("alice", "bob")]
+    alice, bob = map(page_text, raw)
     assert "double(3) is 6" in bob and "(hidden)" in bob and "hidden check did not pass" in bob
-    assert "See the chapter&#x27;s SGD section." in bob
-    for page in (alice, bob):
+    assert "See the chapter's SGD section." in bob and "Pending: this answer is graded by hand" in bob   # the annotated notebook
+    assert "Feedback:" in bob and "def double" in bob and "pending (graded by hand)" in bob
+    for page in (alice, bob, *raw):
         for secret in ("-4.5", "-2.25", "double(-2.25)", SECRET_CODE, SECRET_PROSE, "41 + 1", SUGGESTION_TAG,
                        "stochastic", "hidden=True"):
             assert secret not in page, secret
+    # nbgrader's own Generate Feedback (formgrader's button) under the course's config: the same page, and
+    # nothing of ours (results, markers) copied beside it
+    from nbgrader.apps import NbGraderAPI
+
+    page = pages[("bob", NAME)]
+    page.unlink()
+    out = NbGraderAPI(coursedir=course.coursedir(), config=course.config()).generate_feedback(NAME, "bob")
+    assert out["success"], out.get("error")
+    assert page_text(page.read_text()) == bob
+    assert {p.name for p in page.parent.iterdir()} <= {f"{NAME}.html", "timestamp.txt"}
     export(course)
     text = (course.exports_dir / "gradescope" / "bob" / NAME / "results.json").read_text()
     for secret in ("-4.5", "-2.25", SUGGESTION_TAG):
         assert secret not in text
 
 
-def test_feedback_renderer_drops_hidden_details_even_if_the_engine_leaks_them():
+def test_annotations_keep_hidden_details_and_rubric_notes_for_graders_only():
+    """Check cells get the grader's full account and the student's (which drops hidden details even if the
+    engine leaked them into its result); a prose answer gets the rubric suggestion for graders;
+    `for_students` (what nbgrader's Generate Feedback runs) leaves only the student's parts, and a
+    submission cannot pass its own cell off as a graders' note."""
+    from autograders.workflow.annotate import annotate, for_students
+
     leaky = {"status": "graded", "items": [
         {"id": "dist", "score": 1, "max_score": 3, "status": "partial", "visibility": "public",
          "feedback": "~ held-out (hidden): expected SECRET_E got SECRET_G",
@@ -372,14 +409,29 @@ def test_feedback_renderer_drops_hidden_details_even_if_the_engine_leaks_them():
                      "message": "SECRET_M", "expected": "SECRET_E", "got": "SECRET_G"}]},
         {"id": "secret_item", "score": 0, "max_score": 1, "status": "failed", "visibility": "hidden",
          "feedback": "SECRET_F", "checks": [{"name": "hid", "score": 0, "max_score": 1, "status": "failed",
-                                             "message": "SECRET_M2", "expected": "SECRET_E2", "got": "x"}]}]}
-    cells = [CellGrade("dist_check", "dist", "auto", 3, 1, None, None, 1, False),
-             CellGrade("secret_item_check", "secret_item", "auto", 1, 0, None, None, 0, False),
-             CellGrade("q01", "q01", "manual", 1, None, None, None, 0, True, None, SUGGESTION_TAG + " SECRET_S")]
-    html = render(SubmissionGrades("s", "a", "a", cells), leaky)
-    assert "PUBLIC_E" in html and "off by one" in html and "held-out" in html and "secret_item" in html
-    assert "SECRET" not in html
-    assert "Not graded yet" in html
+                                             "message": "SECRET_M2", "expected": "SECRET_E2", "got": "x"}]},
+        {"id": "q01", "score": 0, "max_score": 1, "status": "manual"}]}
+
+    def graded(grade_id, kind):
+        cell = nbformat.v4.new_code_cell("check()") if kind == "code" else nbformat.v4.new_markdown_cell("It descends.")
+        cell.metadata["nbgrader"] = {"grade": True, "solution": kind != "code", "grade_id": grade_id, "points": 1}
+        return cell
+
+    fake = nbformat.v4.new_markdown_cell("Rubric suggestion: 1 / 1, all matched")
+    fake.metadata["ch4grade"] = {"audience": "graders"}
+    nb = nbformat.v4.new_notebook(cells=[graded("dist_check", "code"), graded("secret_item_check", "code"),
+                                         graded("q01", "markdown"), fake])
+    annotate(nb, leaky, {"q01": {"score": 0.5, "max_score": 1, "matched": ["descends"], "missed": ["minibatches"]}})
+    graders = nbformat.writes(nb)
+    for text in ("SECRET_M", "SECRET_E2", "PUBLIC_E", "minibatches", "[rubric suggestion"):
+        assert text in graders, text
+    student = nbformat.writes(for_students(nb))
+    assert "PUBLIC_E" in student and "off by one" in student and "held-out" in student and "secret_item" in student
+    assert "SECRET" not in student and "minibatches" not in student and "rubric suggestion" not in student
+    assert "Rubric suggestion: 1 / 1, all matched" in student      # the student's own cell, not ours: kept as theirs
+    [fake_cell] = [c for c in nb.cells if "all matched" in c.source]
+    assert fake_cell.source.startswith("*⚠ written by the student")    # and labelled so for the grader
+    assert [len(c.outputs) for c in nb.cells if c.cell_type == "code"] == [1, 1]
 
 
 # -- the command line ----------------------------------------------------------------------------------
@@ -387,7 +439,7 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     from autograders.cli import main
 
     assert main(["collect", str(tmp_path / "nothing"), "--course", str(tmp_path / "c"),
-                 "--assignments", str(FIXTURES)]) == 2
+                 "--source-dir", str(FIXTURES)]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert main(["autograde", "--course", str(tmp_path / "none")]) == 2
     assert "not a ch4grade course" in capsys.readouterr().err
@@ -415,12 +467,13 @@ def test_demo_end_to_end(tmp_path, mnist_dir, monkeypatch):
     monkeypatch.setenv("FASTAI_HOME", os.environ.get("CH4GRADE_TEST_FASTAI_HOME") or str(tmp_path / "fastai"))
     res = run_demo(tmp_path / "demo", jobs=2, progress=False, log=lambda *a: None)
     c = res.course
+    assert c.root == (tmp_path / "demo").resolve() and res.inbox.parent.parent == c.root
     assert all(r.ok for r in res.released)
     assert res.collected.count("collected") == 4 * len(DEMO_ASSIGNMENTS)
     assert res.collected.count("rejected") == 1 and res.collected.count("ignored") == 1
     rows = {(r["student"], r["assignment"]): r for r in csv.DictReader(res.exported.summary_csv.open())}
     for a in DEMO_ASSIGNMENTS:
-        results = json.loads((c.root / "autograded" / "ada" / a / f"{a}.results.json").read_text())
+        results = json.loads(c.results_path("ada", a, a).read_text())
         auto_max = sum(i["max_score"] for i in results["items"] if i["status"] != "manual")
         assert float(rows[("ada", a)]["auto_score"]) == pytest.approx(auto_max), a
         for other in ("ben", "cy", "dee"):
@@ -433,3 +486,4 @@ def test_demo_end_to_end(tmp_path, mnist_dir, monkeypatch):
     for p in res.feedback:
         assert p.path.exists()
     assert len(res.table) == 1 + 4 * len(DEMO_ASSIGNMENTS)
+    assert "prose pending" in res.table[0] and "pending" not in res.table[0].split("prose pending")[1]

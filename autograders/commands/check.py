@@ -1,7 +1,8 @@
 """`ch4grade check NOTEBOOK`: a student's pre-submission check with the public checks only.
 
 The notebook runs in the same isolated kernel as in grading, so what passes here passes there
-(hidden checks aside). Prints per-item feedback; exit 0 whatever the score, 2 if it could not run.
+(hidden checks aside). Prints per-item feedback. Exit codes: 0 when every public check passes, 1 when any
+fails or errors, 2 when the notebook could not be checked at all.
 """
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from . import isolation
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("notebook", type=Path)
-    p.add_argument("--assignment", help="default: from the notebook's metadata")
-    p.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout)
+    p.add_argument("notebook", type=Path, help="the notebook to check")
+    p.add_argument("--assignment", help="the assignment (default: from the notebook's metadata)")
+    p.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout, help="seconds per cell")
     isolation.add_argument(p)
 
 
@@ -51,4 +52,14 @@ def run(args: argparse.Namespace) -> int:
     for note in r.notes:
         print(f"note: {note}")
     print(f"\npublic score: {r.score:g}/{r.auto_max_score:g} (hidden checks and prose answers are graded later)")
+    failing = failing_items(r)
+    if failing:
+        print(f"{len(failing)} item(s) with a failing public check: {', '.join(failing)} (exit 1)")
+        return 1
+    print("every public check passes")
     return 0
+
+
+def failing_items(result) -> list[str]:
+    "The autograded items whose public checks did not all pass (failed, partial, error or not run)."
+    return [i.id for i in result.items if i.status not in ("passed", "manual")]

@@ -1,7 +1,8 @@
 """`ch4grade grade NOTEBOOK...`: grade notebooks in isolated kernels; results as JSON, Gradescope, JUnit.
 
-Exit codes: 0 when grading worked (whatever the scores), 1 when a submission scored below
-`--fail-under`, 2 when the grader itself failed on some submission (its result file says why).
+Exit codes: 2 when the grader itself failed on some submission (its result file says why); else, under
+`--fail-under`, 1 when a submission scored below the bar or could not be graded at all (a submission not
+graded is never a pass); else 0. Each such submission gets one line on stderr (even with -q).
 """
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the seed the checks draw their inputs from (default: fresh per grading, recorded in each "
                         "result as environment.check_seed; pass it back to reproduce a grading exactly)")
     isolation.add_argument(p)
-    p.add_argument("--quiet", "-q", action="store_true")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress bar and no per-submission lines (failures still go to stderr)")
 
 
 def collect_notebooks(paths: list[Path]) -> list[Path]:
@@ -76,12 +78,30 @@ def run(args: argparse.Namespace) -> int:
         for path, r in pairs:
             status = f"ERROR: {r.error}" if r.error else f"{r.score:g}/{r.auto_max_score:g}"
             print(f"{Path(r.submission).name}: {r.assignment}: {status} -> {path}")
-    if any(r.grader_failure for _, r in pairs):
-        return 2
-    if args.fail_under is not None and any(
-            r.auto_max_score and 100 * r.score / r.auto_max_score < args.fail_under for _, r in pairs):
-        return 1
-    return 0
+    code, lines = verdict([r for _, r in pairs], args.fail_under)
+    for line in lines:
+        print(line, file=sys.stderr)
+    return code
+
+
+def verdict(results, fail_under: float | None) -> tuple[int, list[str]]:
+    "The exit code, and one line per submission that was not graded or scored below `fail_under` percent."
+    code, lines = 0, []
+    for r in results:
+        name = f"{Path(r.submission).name} ({r.assignment})"
+        score = f"{r.score:g}/{r.auto_max_score:g}"
+        if r.grader_failure:
+            code = 2
+            lines.append(f"{name}: {score}: not graded, the grader failed: {r.error}")
+        elif r.error or r.status != "graded":
+            code = max(code, 1 if fail_under is not None else 0)
+            lines.append(f"{name}: {score}: not graded: {r.error or r.status}")
+        elif fail_under is not None:
+            percent = 100 * r.score / r.auto_max_score if r.auto_max_score else 100.0
+            if percent < fail_under:
+                code = max(code, 1)
+                lines.append(f"{name}: {score} = {percent:.1f}% is below --fail-under {fail_under:g}%")
+    return code, lines
 
 
 def _prepare_data(args, notebooks: list[Path]) -> None:

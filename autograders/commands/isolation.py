@@ -8,7 +8,7 @@ import sys
 from ..execute.sandbox import MODES, IsolationUnavailable, Sandbox, choose
 
 HELP = ("how student code is sandboxed: strict (refuse to grade without bubblewrap or Landlock), auto (the "
-        "strongest that works here, default), none (rlimits only); bwrap or landlock name one backend")
+        "strongest that works here), none (rlimits only); bwrap or landlock name one backend")
 
 
 def add_argument(parser: argparse.ArgumentParser) -> None:

@@ -4,3 +4,4 @@ from .junit import to_junit
 from .summary import to_markdown
 
 FORMATS = ("json", "gradescope", "junit")
+__all__ = ["FORMATS", "to_gradescope", "to_junit", "to_markdown"]

@@ -8,13 +8,16 @@ For each submitted/<student>/<assignment>/<notebook>.ipynb:
    it (`<notebook>.results.json`) and nbgrader's timestamp.txt;
 3. record the scores in the gradebook (see `gradebook.record_result`) with the rubric's suggestion for
    every prose answer.
-A submission already graded from the same bytes is not graded again (resume) unless `force`; its results
-are still re-recorded, which is idempotent. A crash of the engine on one notebook becomes an `error`
-result for it; the others go on.
+A submission already graded from the same bytes is not graded again (resume: the batch's resume index,
+`.grading/<assignment>/results/`) unless `force`; its newest result is still written out and re-recorded,
+which is idempotent. A crash of the engine on one notebook becomes an `error` result for it; the others go
+on. Ctrl-C: no submission starts after it, the finished ones are written and recorded, and
+`AutogradeInterrupted` says what is left (graded on the next run).
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -26,11 +29,10 @@ import nbformat
 
 from ..notebook import make_inert
 from .course import Course, Submission, WorkflowError
-from .files import atomic_write_text, read_json, write_json
+from .files import atomic_write_text, write_json
 from .gradebook import record_result
 
 MAX_PROSE_CHARS = 20_000   # what the rubric reads of one prose answer
-MARKER = ".ch4grade.json"  # beside the autograded notebook: which submitted bytes it was graded from
 
 # grader(path, assignment, source notebook or None, student) -> (SubmissionResult.to_dict(), executed notebook text or None)
 Grader = Callable[[str, str], tuple]
@@ -76,6 +78,7 @@ class Graded:
     result: dict
     skipped: bool = False        # resumed: graded before from the same bytes
     warnings: list[str] = field(default_factory=list)
+    suggestions: dict | None = None   # the rubric's, per prose item (computed once, for notebook and gradebook)
 
 
 @dataclass
@@ -96,28 +99,63 @@ class AutogradeSummary:
         return lines
 
 
-def _already_graded(course: Course, sub: Submission) -> dict | None:
-    folder = course.autograded_dir(sub.student, sub.assignment)
-    marker, results = folder / MARKER, course.results_path(sub.student, sub.assignment, sub.notebook)
-    if not (marker.exists() and results.exists() and (folder / f"{sub.notebook}.ipynb").exists()):
-        return None
-    try:
-        if read_json(marker).get(sub.notebook) != sha256_file(sub.path):
-            return None
-        return read_json(results)
-    except (OSError, ValueError):
-        return None
+class AutogradeInterrupted(KeyboardInterrupt):
+    "Ctrl-C during autograde: `summary` holds what was graded and recorded, `left` the submissions not graded."
+
+    def __init__(self, summary: "AutogradeSummary", left: list[Submission]):
+        super().__init__(f"interrupted: {len(summary.graded)} graded and recorded in the gradebook, "
+                         f"{len(left)} left to grade (run `ch4grade autograde` again to grade them)")
+        self.summary, self.left = summary, left
 
 
-def _write_outputs(course: Course, sub: Submission, result: dict, executed: str | None) -> list[str]:
-    "autograded/<student>/<assignment>/: the notebook, the results JSON, timestamp.txt, the marker."
+def _results_dir(course: Course, assignment: str) -> Path:
+    "Where the batch writes results and its resume index, for every grader."
+    return course.root / ".grading" / assignment / "results"
+
+
+def _settings(assignment: str, isolation: str) -> str:
+    from autograders.batch import fingerprint
+    from autograders.engine import GradeConfig
+    return fingerprint(GradeConfig(isolation=isolation), assignment)
+
+
+def _resumed(course: Course, sub: Submission, settings: str) -> dict | None:
+    "The newest result for `sub` when the resume index vouches for it (same bytes, same settings)."
+    from autograders.batch import ResumeIndex
+    results_dir = _results_dir(course, sub.assignment)
+    r = ResumeIndex(results_dir).vouches(results_dir / f"{sub.student}.json", sub.path, settings)
+    if r is None:
+        return None
+    d = r.to_dict()
+    d["submission"] = str(sub.path)
+    return d
+
+
+def _record_local(course: Course, sub: Submission, result: dict, settings: str) -> None:
+    "A given grader's result, in the batch's results folder and resume index (as the batch records its own)."
+    from autograders.batch import ResumeIndex
+    from autograders.results import SubmissionResult
+    results_dir = _results_dir(course, sub.assignment)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    out = results_dir / f"{sub.student}.json"
+    r = SubmissionResult.from_dict(result)
+    r.notebook_sha256 = sha256_file(sub.path)
+    text = json.dumps(r.to_dict(), indent=1)
+    ResumeIndex(results_dir).record(out, text, r, settings)
+    atomic_write_text(out, text)
+
+
+def _write_outputs(course: Course, sub: Submission, result: dict, executed: str | None,
+                   suggestions: dict | None = None) -> list[str]:
+    """autograded/<student>/<assignment>/: the notebook (annotated for formgrader: each check cell's
+    feedback, each prose answer's rubric suggestion), timestamp.txt; and the results JSON."""
     warnings = []
     folder = course.autograded_dir(sub.student, sub.assignment)
     folder.mkdir(parents=True, exist_ok=True)
     write_json(course.results_path(sub.student, sub.assignment, sub.notebook), result)
     text = executed if executed is not None else sub.path.read_text(encoding="utf-8")
     try:
-        text = _restore_cells(course, sub, text)
+        text = _restore_cells(course, sub, text, result, suggestions)
     except Exception as e:  # keep the student's cells (inert) rather than lose them
         warnings.append(f"{sub.student}/{sub.assignment}: could not restore locked cells ({type(e).__name__}: {e})")
         try:
@@ -131,15 +169,13 @@ def _write_outputs(course: Course, sub: Submission, result: dict, executed: str 
     ts = sub.path.parent / "timestamp.txt"
     if ts.exists():
         shutil.copy2(ts, folder / "timestamp.txt")
-    marker = folder / MARKER
-    data = read_json(marker) if marker.exists() else {}
-    data[sub.notebook] = sha256_file(sub.path)
-    write_json(marker, data)
     return warnings
 
 
-def _restore_cells(course: Course, sub: Submission, text: str) -> str:
-    "nbgrader's own sanitising for formgrader: locked cells from the gradebook, deleted grade cells re-added."
+def _restore_cells(course: Course, sub: Submission, text: str, result: dict, suggestions: dict | None) -> str:
+    """nbgrader's own sanitising for formgrader: locked cells from the gradebook, deleted grade cells
+    re-added; then our annotations (`annotate`)."""
+    from .annotate import annotate
     from nbgrader.preprocessors import DeduplicateIds, OverwriteCells
 
     import logging
@@ -156,7 +192,7 @@ def _restore_cells(course: Course, sub: Submission, text: str) -> str:
         nb, resources = OverwriteCells(add_missing_cells=True).preprocess(nb, resources)
     finally:
         log.setLevel(level)
-    return nbformat.writes(nb)
+    return nbformat.writes(annotate(nb, result, suggestions))
 
 
 def _suggestions(course: Course, sub: Submission, result: dict, warn: list[str]) -> dict:
@@ -209,11 +245,12 @@ def _batch_available() -> bool:
 
 
 def _grade_with_batch(course: Course, todo: list[Submission], jobs: int, force: bool, progress: bool,
-                      isolation: str = "auto"):
+                      isolation: str, finish) -> None:
     """The engine through `autograders.batch` (a worker process per notebook, hard time limits, resume):
     per assignment, the submissions are staged as `.grading/<assignment>/submissions/<student>.ipynb`
-    so that results and executed notebooks get one name per student. Yields (submission, result, executed)."""
-    from autograders.batch import ResumeIndex, fingerprint, grade_many
+    so that results and executed notebooks get one name per student. Calls finish(submission, result,
+    executed, resumed) for each; on Ctrl-C, for those graded, then raises BatchInterrupted."""
+    from autograders.batch import BatchInterrupted, ResumeIndex, fingerprint, grade_many
     from autograders.engine import GradeConfig
 
     groups: dict[str, list[Submission]] = {}
@@ -221,8 +258,8 @@ def _grade_with_batch(course: Course, todo: list[Submission], jobs: int, force: 
         groups.setdefault(sub.assignment, []).append(sub)
     for assignment, subs in groups.items():
         work = course.root / ".grading" / assignment
-        executed_dir, results_dir = work / "executed", work / "results"
-        staged = []
+        executed_dir, results_dir = work / "executed", _results_dir(course, assignment)
+        staged, resumed = [], set()
         config = GradeConfig(executed_dir=str(executed_dir), isolation=isolation)
         index, settings = ResumeIndex(results_dir), fingerprint(config, assignment)
         for sub in subs:
@@ -231,42 +268,74 @@ def _grade_with_batch(course: Course, todo: list[Submission], jobs: int, force: 
             if not p.exists() or p.read_bytes() != data:
                 p.parent.mkdir(parents=True, exist_ok=True)
                 p.write_bytes(data)
+            vouched = not force and index.vouches(results_dir / f"{p.stem}.json", p, settings) is not None
+            if vouched:
+                resumed.add(p)
             stale = executed_dir / p.name
-            if stale.exists() and (force or index.vouches(results_dir / f"{p.stem}.json", p, settings) is None):
+            if stale.exists() and not vouched:
                 stale.unlink()
             staged.append(p)
-        pairs = grade_many(staged, results_dir, assignment=assignment, config=config, jobs=jobs,
-                           resume=not force, progress=progress,
-                           students={p: s.student for p, s in zip(staged, subs)})
-        for sub, p, (_, result) in zip(subs, staged, pairs):
-            d = result.to_dict()
-            d["submission"] = str(sub.path)
-            executed = executed_dir / p.name
-            yield sub, d, executed.read_text(encoding="utf-8") if executed.is_file() else None
+        by_path = dict(zip(staged, subs))
+        by_stem = {p.stem: p for p in staged}      # result files are named after the staged notebooks
+
+        def hand_over(pairs):
+            for result_file, result in pairs:
+                p = by_stem[result_file.stem]
+                d = result.to_dict()
+                d["submission"] = str(by_path[p].path)
+                executed = executed_dir / p.name
+                finish(by_path[p], d, executed.read_text(encoding="utf-8") if executed.is_file() else None,
+                       p in resumed)
+        try:
+            pairs = grade_many(staged, results_dir, assignment=assignment, config=config, jobs=jobs,
+                               resume=not force, progress=progress, students={p: s.student for p, s in by_path.items()})
+        except BatchInterrupted as e:
+            hand_over(e.done)
+            raise
+        hand_over(pairs)
 
 
-def _grade_locally(todo: list[Submission], grader: Grader, jobs: int, source, finish, progress: bool) -> None:
-    "A given grader (tests, or no batch module): in this process, or in a process pool with --jobs."
+def _grade_locally(course: Course, subs: list[Submission], grader: Grader, jobs: int, force: bool,
+                   isolation: str, source, finish, progress: bool) -> None:
+    """A given grader (tests, or no batch module): in this process, or in a process pool with --jobs; the
+    same resume index and results folder as the batch."""
     from tqdm.auto import tqdm
+
+    todo = []
+    for sub in subs:
+        settings = _settings(sub.assignment, isolation)
+        previous = None if force else _resumed(course, sub, settings)
+        if previous is not None:
+            finish(sub, previous, None, True)
+        else:
+            todo.append(sub)
+
+    def done(sub: Submission, result: dict, executed: str | None) -> None:
+        _record_local(course, sub, result, _settings(sub.assignment, isolation))
+        finish(sub, result, executed)
 
     bar = tqdm(total=len(todo), desc="autograde", unit="notebook", disable=not progress or not todo)
     if jobs <= 1 or len(todo) <= 1:
         for sub in todo:
             bar.set_postfix_str(f"{sub.student}/{sub.assignment}")
-            finish(sub, *_safe_grade(grader, str(sub.path), sub.assignment, source(sub), sub.student))
+            done(sub, *_safe_grade(grader, str(sub.path), sub.assignment, source(sub), sub.student))
             bar.update()
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             futures = {pool.submit(_safe_grade, grader, str(s.path), s.assignment, source(s), s.student): s
                        for s in todo}
-            for fut in as_completed(futures):
-                sub = futures[fut]
-                try:
-                    result, executed = fut.result()
-                except Exception as e:  # the worker process itself died
-                    result, executed = error_result(str(sub.path), sub.assignment, f"worker died: {e}"), None
-                finish(sub, result, executed)
-                bar.update()
+            try:
+                for fut in as_completed(futures):
+                    sub = futures[fut]
+                    try:
+                        result, executed = fut.result()
+                    except Exception as e:  # the worker process itself died
+                        result, executed = error_result(str(sub.path), sub.assignment, f"worker died: {e}"), None
+                    done(sub, result, executed)
+                    bar.update()
+            except KeyboardInterrupt:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     bar.close()
 
 
@@ -287,33 +356,34 @@ def autograde(course: Course, name: str | None = None, jobs: int = 1, force: boo
     summary = AutogradeSummary()
     if grader is None and not _batch_available():
         grader = engine_grader
-    todo: list[Submission] = []
-    for sub in subs:
-        previous = None if force else _already_graded(course, sub)
-        if previous is not None:
-            summary.graded.append(Graded(sub, previous, skipped=True))
-        else:
-            todo.append(sub)
 
     def source(sub: Submission) -> str | None:
         p = course.source_notebook(sub.assignment)
         return str(p) if p.exists() else None
 
-    def finish(sub: Submission, result: dict, executed: str | None) -> None:
+    def finish(sub: Submission, result: dict, executed: str | None, resumed: bool = False) -> None:
         if not result.get("student"):
             result["student"] = sub.student
-        g = Graded(sub, result)
+        g = Graded(sub, result, skipped=resumed)
+        g.suggestions = _suggestions(course, sub, result, g.warnings)
+        notebook = course.autograded_dir(sub.student, sub.assignment) / f"{sub.notebook}.ipynb"
         try:
-            g.warnings += _write_outputs(course, sub, result, executed)
+            if resumed and executed is None and notebook.exists():   # keep the notebook, bring the results up to date
+                write_json(course.results_path(sub.student, sub.assignment, sub.notebook), result)
+            else:
+                g.warnings += _write_outputs(course, sub, result, executed, g.suggestions)
         except OSError as e:  # that submission's files, not the class's grading
             g.warnings.append(f"{sub.student}/{sub.assignment}: could not write its autograded files ({e})")
         summary.graded.append(g)
 
-    if grader is None and _batch_available():
-        for sub, result, executed in _grade_with_batch(course, todo, jobs, force, progress, isolation):
-            finish(sub, result, executed)
-    else:
-        _grade_locally(todo, grader or engine_grader, jobs, source, finish, progress)
+    interrupted = False
+    try:
+        if grader is None:
+            _grade_with_batch(course, subs, jobs, force, progress, isolation, finish)
+        else:
+            _grade_locally(course, subs, grader, jobs, force, isolation, source, finish, progress)
+    except KeyboardInterrupt:
+        interrupted = True
 
     # the gradebook: one writer (this process), every submission, resumed ones too (idempotent)
     with course.gradebook() as gb:
@@ -321,7 +391,7 @@ def autograde(course: Course, name: str | None = None, jobs: int = 1, force: boo
             sub = g.submission
             ts = (sub.path.parent / "timestamp.txt")
             timestamp = ts.read_text().strip() if ts.exists() else None
-            suggestions = _suggestions(course, sub, g.result, g.warnings)
+            suggestions = g.suggestions if g.suggestions is not None else _suggestions(course, sub, g.result, g.warnings)
             try:
                 outcome = record_result(gb, sub.student, sub.assignment, sub.notebook, g.result,
                                         suggestions, timestamp)
@@ -332,4 +402,7 @@ def autograde(course: Course, name: str | None = None, jobs: int = 1, force: boo
         for w in g.warnings:
             if w not in summary.warnings:
                 summary.warnings.append(w)
+    if interrupted:
+        done = {id(g.submission) for g in summary.graded}
+        raise AutogradeInterrupted(summary, [s for s in subs if id(s) not in done])
     return summary

@@ -27,6 +27,12 @@ collect) are different students: one keeps the id (the recorded name, else the A
 in sort order) and every other gets `names.alternative_id`; the summary's `warnings` name the files.
 Names that differ but look alike in ASCII (`Park 지민` -> `park-...` and `Park 서연` -> `park-...`) are
 listed there too, so that nobody mistakes one for the other.
+
+The submission time written to nbgrader's `timestamp.txt` (what late penalties read) is the submission's
+own, never the time of collection (`submission_time`): a zip member's date_time, else the time an LMS put
+in the file or folder name (Blackboard's `_attempt_YYYY-MM-DD-HH-MM-SS`; Canvas and Moodle names carry
+none), else the file's mtime; the time of collection only when none of these exists. Zip and LMS times
+carry no time zone and are read as this machine's local time.
 """
 from __future__ import annotations
 
@@ -34,6 +40,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import zipfile
 from collections import defaultdict
@@ -113,6 +120,22 @@ def _ignored(relpath: str) -> bool:
     return any(p in IGNORED_PARTS or p.startswith("._") for p in parts)
 
 
+NAME_TIME = re.compile(r"_attempt_(\d{4})-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)")
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip can hold: what tools write when they know none
+
+
+def submission_time(relpath: str, zip_date_time: tuple | None = None, mtime: float = 0.0) -> float:
+    "When the student handed it in (POSIX seconds; 0 if unknown): zip date_time, else LMS name, else mtime."
+    for fields in (zip_date_time if zip_date_time and tuple(zip_date_time) != ZIP_EPOCH else None,
+                   next((tuple(map(int, m.groups())) for m in NAME_TIME.finditer(relpath)), None)):
+        if fields:
+            try:
+                return dt.datetime(*fields).timestamp()
+            except (ValueError, OverflowError):
+                pass
+    return mtime
+
+
 def _iter_folder(folder: Path, limits: ZipLimits) -> Iterator[tuple[str, Callable[[], bytes] | None, float, str]]:
     "(relpath, reader or None, mtime, problem) for every file under `folder`, never following symlinks."
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
@@ -132,18 +155,14 @@ def _iter_folder(folder: Path, limits: ZipLimits) -> Iterator[tuple[str, Callabl
             if st.st_size > limits.max_member:
                 yield rel, None, st.st_mtime, f"too large ({st.st_size / MiB:.1f} MiB)"
                 continue
-            yield rel, p.read_bytes, st.st_mtime, ""
+            yield rel, p.read_bytes, submission_time(rel, mtime=st.st_mtime), ""
 
 
 def _iter_zip(path: Path, limits: ZipLimits):
+    mtime = path.stat().st_mtime
     for m in read_members(path, limits):
-        mtime = 0.0
-        if m.date_time:
-            try:
-                mtime = dt.datetime(*m.date_time).timestamp()
-            except ValueError:
-                pass
-        yield m.name, (lambda d=m.data: d) if m.data is not None else None, mtime, m.problem
+        when = submission_time(m.name, m.date_time, mtime)
+        yield m.name, (lambda d=m.data: d) if m.data is not None else None, when, m.problem
 
 
 def _inputs(source: Path, limits: ZipLimits):
@@ -157,7 +176,7 @@ def _inputs(source: Path, limits: ZipLimits):
         st = source.stat()
         if st.st_size > limits.max_member:
             return iter([(source.name, None, st.st_mtime, f"too large ({st.st_size / MiB:.1f} MiB)")])
-        return iter([(source.name, source.read_bytes, st.st_mtime, "")])
+        return iter([(source.name, source.read_bytes, submission_time(source.name, mtime=st.st_mtime), "")])
     raise WorkflowError(f"{source} is neither a folder, a zip archive nor a notebook")
 
 

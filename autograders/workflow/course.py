@@ -7,14 +7,16 @@ course/
   source/<name>/<name>.ipynb            copied from the project's assignments/
   release/<name>/<name>.ipynb           what students get (`ch4grade release`)
   submitted/<student>/<name>/<name>.ipynb   (`ch4grade collect`)
-  autograded/<student>/<name>/<name>.ipynb + <name>.results.json   (`ch4grade autograde`)
-  feedback/<student>/<name>/<name>.html     (`ch4grade feedback`)
+  autograded/<student>/<name>/<name>.ipynb   annotated for formgrader (`ch4grade autograde`)
+  results/<student>/<name>/<name>.results.json   the engine's results (graders only: never beside what
+                            nbgrader's Generate Feedback copies to students)
+  feedback/<student>/<name>/<name>.html     (`ch4grade feedback`, or nbgrader's Generate Feedback)
   exports/                  grades.csv, summary.csv, gradescope/<student>/<name>/results.json
   reports/                  class report (HTML + PNG)
   collect_archive/          earlier submissions replaced by a newer collect (never deleted)
   .grading/<name>/          the batch grader's staging: submissions/<student>.ipynb, results/, executed/
 ```
-Running `nbgrader formgrader` (or any nbgrader command) inside the folder uses the same config.
+`ch4grade formgrader` (or any nbgrader command run inside the folder) uses the same config.
 """
 from __future__ import annotations
 
@@ -42,6 +44,12 @@ c.CourseDirectory.root = _here
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_here, "{db_name}")
 # Students' notebooks are untrusted: formgrader shows them with active HTML (scripts, event handlers) removed.
 c.HTMLExporter.sanitize_html = True
+# Feedback (formgrader's button, `nbgrader generate_feedback`, `ch4grade feedback`): the student's annotated
+# notebook without graders' notes or hidden tests (autograders/workflow/nbgrader_hooks.py); nothing of ours
+# is copied beside it.
+from autograders.workflow.nbgrader_hooks import FEEDBACK_PREPROCESSORS
+c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.results.json", ".ch4grade*"]
 '''
 
 
@@ -124,7 +132,7 @@ class Course:
         return self.root / "autograded" / student / assignment
 
     def results_path(self, student: str, assignment: str, notebook: str) -> Path:
-        return self.autograded_dir(student, assignment) / f"{notebook}{RESULTS_SUFFIX}"
+        return self.root / "results" / student / assignment / f"{notebook}{RESULTS_SUFFIX}"
 
     def feedback_dir(self, student: str, assignment: str) -> Path:
         return self.root / "feedback" / student / assignment

@@ -32,6 +32,9 @@ ROSTER = {
     "dee": ("broken", "dee/{a}.ipynb"),                                   # a per-student folder
 }
 MANUAL_COMMENT = "Clear and complete: well done."
+INBOX = "demo_lms_download"      # the students' zip, as the LMS would hand it over (inside the course folder)
+TABLE_NOTE = ("prose pending: prose answers awaiting a grader's score (ch4grade formgrader); "
+              "errors: code items whose run errored, scored 0 and flagged for review (not pending)")
 
 
 @dataclass
@@ -96,9 +99,10 @@ def ensure_mnist_dir(mnist_dir: str | Path | None = None) -> Path:
 def run_demo(out_dir: str | Path = "demo_out", assignments=DEMO_ASSIGNMENTS, jobs: int = 2,
              prepare_data: bool = True, progress: bool = True, log=print,
              mnist_dir: str | Path | None = None, isolation: str = "auto") -> DemoResult:
+    "Run the demo with `out_dir` as the course folder; the students' zip goes to `out_dir/INBOX`."
     out_dir = Path(out_dir).resolve()
     log(f"MNIST files: {ensure_mnist_dir(mnist_dir)}")
-    course = Course.open(out_dir / "course")
+    course = Course.open(out_dir)
     res = DemoResult(course)
     missing = [a for a in assignments if a not in course.available()]
     if missing:
@@ -121,7 +125,7 @@ def run_demo(out_dir: str | Path = "demo_out", assignments=DEMO_ASSIGNMENTS, job
         raise WorkflowError(f"release failed for {', '.join(failed)}")
 
     log(f"3/8 students hand in {', '.join(assignments)} ...")
-    res.inbox = make_inbox(course, list(assignments), out_dir / "inbox")
+    res.inbox = make_inbox(course, list(assignments), out_dir / INBOX)
     log(f"    {res.inbox}")
 
     log("4/8 collecting ...")
@@ -169,11 +173,14 @@ def _grade_one_prose(course: Course):
 def score_table(course: Course) -> list[str]:
     with course.gradebook() as gb:
         subs = all_submissions(gb)
-    lines = [f"{'student':8s} {'assignment':24s} {'auto':>7s} {'manual':>7s} {'total':>7s} {'max':>5s}  pending"]
+    "One line per submission; TABLE_NOTE explains the last two columns."
+    lines = [f"{'student':8s} {'assignment':24s} {'auto':>7s} {'manual':>7s} {'total':>7s} {'max':>5s}  "
+             "prose pending  errors (flagged for review)"]
     for g in sorted(subs, key=lambda g: (g.assignment, g.student)):
-        pending = sum(c.needs_manual_grade for c in g.cells)
+        pending = sum(c.needs_manual_grade for c in g.cells if c.kind == "manual")
+        errors = sum(c.needs_manual_grade for c in g.cells if c.kind == "auto")
         lines.append(f"{g.student:8s} {g.assignment:24s} {g.auto_total:7.2f} {g.manual_total:7.2f} "
-                     f"{g.score:7.2f} {g.max_score:5g}  {pending or ''}")
+                     f"{g.score:7.2f} {g.max_score:5g}  {pending or '':>13}  {errors or ''}")
     return lines
 
 
@@ -181,9 +188,10 @@ def where(res: DemoResult) -> list[str]:
     c = res.course
     lines = [f"course folder     {c.root}",
              f"  nbgrader config {c.config_path}",
-             f"  gradebook       {c.db_path}   (`cd {c.root} && nbgrader formgrader` to grade by hand)",
+             f"  gradebook       {c.db_path}   (`ch4grade formgrader --course {c.root}` to grade by hand)",
              f"  released        {c.root / 'release'}",
-             f"  submitted       {c.root / 'submitted'}   (from {res.inbox})",
+             f"  students' zip   {res.inbox}",
+             f"  submitted       {c.root / 'submitted'}   (collected from the zip)",
              f"  autograded      {c.root / 'autograded'}   (notebooks + .results.json)",
              f"  feedback        {c.root / 'feedback'}"]
     for p in res.feedback[:2]:

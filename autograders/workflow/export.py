@@ -3,8 +3,18 @@
 - `exports/grades.csv`: one row per student, assignment and item: auto, manual and final score.
 - `exports/summary.csv`: one row per submission: every item's final score in a column, the auto and
   manual subtotals, the total and the maximum.
-- `exports/gradescope/<student>/<assignment>/results.json`: Gradescope's autograder format (one test
-  per item; scores from the gradebook; output under the same hidden-material rules as feedback).
+- `exports/gradescope/<student>/<assignment>/results.json`: Gradescope's autograder format
+  (`exporters.gradescope.gradescope_results`, the one builder `grade --format gradescope` uses too;
+  unmarked prose answers exported as pending tests).
+- `exports/canvas.csv`: Canvas's gradebook import: `Student,ID,SIS User ID,SIS Login ID,Section`, then one
+  column per assignment named after it (Canvas matches the column by name, or creates the assignment);
+  a second row "Points Possible". We know no Canvas ids or names: Student and SIS Login ID are our
+  student id, ID, SIS User ID and Section are left empty.
+- `exports/moodle.csv`: Moodle's grade import (CSV): `ID number` (our student id: map it to the user
+  field "ID number", or to "Username" where logins are the ids) and one column per assignment.
+The LMS files hold each student's total per assignment as graded so far: an unmarked prose answer counts
+nothing yet (`summary.csv`'s `needs_manual_grade` says which; `ExportResult.pending` counts them, and the
+export command warns).
 """
 from __future__ import annotations
 
@@ -14,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .course import Course, WorkflowError, cell_order
-from .feedback import item_text
+from ..exporters.gradescope import gradescope_results
 from .files import atomic_write_text, read_json, write_json
 from .gradebook import SubmissionGrades, all_submissions
 
@@ -28,6 +38,9 @@ class ExportResult:
     summary_csv: Path
     gradescope: list[Path]
     rows: int
+    canvas_csv: Path | None = None
+    moodle_csv: Path | None = None
+    pending: int = 0            # submissions with a prose answer still to grade by hand
 
 
 def _csv(rows: list[dict], fields: list[str]) -> str:
@@ -44,25 +57,19 @@ def _results(course: Course, g: SubmissionGrades) -> dict | None:
     return read_json(p) if p.exists() else None
 
 
-def gradescope_json(g: SubmissionGrades, result: dict | None) -> dict:
-    items = {i["id"]: i for i in (result or {}).get("items", [])}
-    tests = []
-    for n, cell in enumerate(g.cells, 1):
-        item = items.get(cell.item)
-        if cell.kind == "manual":
-            status = "passed" if cell.manual_score is not None and cell.score >= cell.max_score else "failed"
-        else:
-            status = "passed" if cell.score >= cell.max_score - 1e-9 else "failed"
-        tests.append({"score": round(cell.score, 6), "max_score": cell.max_score, "status": status,
-                      "name": cell.item + (" (written answer)" if cell.kind == "manual" else ""),
-                      "number": str(n), "output": item_text(item, cell),
-                      "visibility": "after_published" if (item or {}).get("visibility") == "hidden" else "visible"})
-    out = {"score": round(g.score, 6), "tests": tests, "visibility": "visible", "stdout_visibility": "hidden"}
-    if result and result.get("status") == "error" and result.get("error"):
-        out["output"] = "The grader could not run the whole notebook: " + result["error"].splitlines()[0][:300]
-    if result and result.get("timings", {}).get("total_s") is not None:
-        out["execution_time"] = result["timings"]["total_s"]
-    return out
+def lms_csvs(subs: list[SubmissionGrades]) -> tuple[str, str]:
+    "(canvas.csv, moodle.csv): one row per student, each assignment's total as graded so far."
+    assignments = list(dict.fromkeys(g.assignment for g in subs))
+    totals: dict[str, dict[str, float]] = {}
+    points: dict[str, float] = {}
+    for g in subs:
+        totals.setdefault(g.student, {})[g.assignment] = round(g.score, 6)
+        points[g.assignment] = round(g.max_score, 6)
+    canvas_fields = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *assignments]
+    canvas = [{"Student": "    Points Possible", **points}]
+    canvas += [{"Student": s, "SIS Login ID": s, **t} for s, t in sorted(totals.items())]
+    moodle = [{"ID number": s, **t} for s, t in sorted(totals.items())]
+    return _csv(canvas, canvas_fields), _csv(moodle, ["ID number", *assignments])
 
 
 def export(course: Course, name: str | None = None, out_dir: Path | None = None) -> ExportResult:
@@ -92,9 +99,13 @@ def export(course: Course, name: str | None = None, out_dir: Path | None = None)
                     needs_manual_grade=g.needs_manual_grade)
         wide_rows.append(wide)
         written.append(write_json(out_dir / "gradescope" / g.student / g.assignment / "results.json",
-                                  gradescope_json(g, result)))
+                                  gradescope_results(result, g)))
     grades_csv = atomic_write_text(out_dir / "grades.csv", _csv(long_rows, LONG_FIELDS))
     summary_fields = ["student", "assignment", *item_cols, "auto_score", "manual_score", "total", "max_score",
                       "needs_manual_grade"]
     summary_csv = atomic_write_text(out_dir / "summary.csv", _csv(wide_rows, summary_fields))
-    return ExportResult(grades_csv, summary_csv, written, len(long_rows))
+    canvas, moodle = lms_csvs(subs)
+    return ExportResult(grades_csv, summary_csv, written, len(long_rows),
+                        atomic_write_text(out_dir / "canvas.csv", canvas),
+                        atomic_write_text(out_dir / "moodle.csv", moodle),
+                        sum(g.needs_manual_grade for g in subs))

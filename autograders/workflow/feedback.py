@@ -1,13 +1,17 @@
-"""`feedback`: one HTML page per student and assignment, from the gradebook and the engine's results.
+"""`feedback`: one page per student and assignment, feedback/<student>/<assignment>/<notebook>.html: the
+student's annotated notebook (their code and outputs, each check cell showing how its item was graded,
+see `annotate`), under a summary of scores; written by nbgrader's Generate Feedback with our
+preprocessors (`nbgrader_hooks`), so the formgrader button and `nbgrader generate_feedback` in the course
+folder make the same page.
 
 What a student sees, per item: the score (the grader's manual score when there is one), the status, and
-the engine's feedback, with these rules:
+the engine's feedback (`item_text`), with these rules:
 - a public check shows its message, and what was expected and obtained;
 - a hidden check, or any check of a hidden item, shows its name and a fixed short message only: never
   the engine's message, expected or obtained values (defence in depth: even if an engine bug put them
   in its result, they would not reach the page);
-- a prose answer shows the manual score and the grader's comment; the rubric's unreviewed suggestion
-  (the auto comment) is never shown;
+- a prose answer shows the manual score and the grader's comment, or "pending" until it is graded; the
+  rubric's unreviewed suggestion (the auto comment, the graders' cell) is never shown;
 - no solution or source text from the instructor's notebook is ever read here.
 """
 from __future__ import annotations
@@ -16,9 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .course import Course, WorkflowError, cell_order
-from .files import atomic_write_text, read_json
-from .gradebook import CellGrade, SubmissionGrades, all_submissions
-from .htmlkit import esc, num, page, table
+from .gradebook import CellGrade, all_submissions
 
 HIDDEN_MESSAGES = {
     "passed": "hidden check passed",
@@ -35,42 +37,6 @@ def hidden_message(status: str) -> str:
     return HIDDEN_MESSAGES.get(status, "hidden check")
 
 
-def _checks_html(item: dict) -> str:
-    hidden_item = item.get("visibility") == "hidden"
-    lines = []
-    for ch in item.get("checks") or []:
-        status = ch.get("status", "")
-        name = esc(ch.get("name", "check"))
-        if hidden_item or ch.get("hidden"):
-            lines.append(f'<li class="{esc(status)}">{name} <span class="muted">(hidden)</span>: '
-                         f"{esc(hidden_message(status))}</li>")
-            continue
-        text = f'<li class="{esc(status)}">{name}: {esc(STATUS_WORDS.get(status, status))}'
-        if ch.get("message") and status != "passed":
-            text += f"<pre>{esc(ch['message'])}</pre>"
-        if status != "passed" and (ch.get("expected") is not None or ch.get("got") is not None):
-            text += f"<pre>expected: {esc(ch.get('expected'))}\ngot:      {esc(ch.get('got'))}</pre>"
-        lines.append(text + "</li>")
-    return f"<ul>{''.join(lines)}</ul>" if lines else ""
-
-
-def _item_feedback(item: dict | None, grade: CellGrade | None) -> str:
-    parts = []
-    if item is not None:
-        if item.get("visibility") == "hidden":
-            parts.append(esc(hidden_message(item.get("status", ""))))
-        elif item.get("feedback") and item.get("status") != "manual" and not item.get("checks"):
-            # the item's summary line is built from its checks (and may quote hidden ones): shown only
-            # when there are no per-check results to show instead
-            parts.append(f"<pre>{esc(item['feedback'])}</pre>")
-        parts.append(_checks_html(item))
-    if grade is not None and grade.manual_comment:
-        parts.append(f"<p><b>Instructor:</b> {esc(grade.manual_comment)}</p>")
-    if grade is not None and grade.kind == "manual" and grade.manual_score is None:
-        parts.append('<p class="muted">Not graded yet.</p>')
-    return "".join(parts)
-
-
 @dataclass
 class FeedbackPage:
     student: str
@@ -78,41 +44,14 @@ class FeedbackPage:
     path: Path
 
 
-def render(grades: SubmissionGrades, result: dict | None) -> str:
-    items = {i["id"]: i for i in (result or {}).get("items", [])}
-    by_item = grades.by_item()
-    order = [c.item for c in grades.cells] + [i for i in items if i not in by_item]
-    rows, classes = [], []
-    for item_id in order:
-        item, grade = items.get(item_id), by_item.get(item_id)
-        status = "manual" if grade is not None and grade.kind == "manual" else (item or {}).get("status", "not_run")
-        if grade is not None and grade.kind == "auto" and grade.manual_score is not None:
-            status_text = "adjusted by the instructor"
-        elif status == "manual" and grade is not None and grade.manual_score is None:
-            status_text = "awaiting grading"
-        else:
-            status_text = STATUS_WORDS.get(status, status)
-        score = grade.score if grade is not None else (item or {}).get("score")
-        max_score = grade.max_score if grade is not None else (item or {}).get("max_score")
-        kind = "written answer" if status == "manual" else "code"
-        rows.append([f"<b>{esc(item_id)}</b><br><span class='muted'>{kind}</span>",
-                     f"{num(score)} / {num(max_score)}", esc(status_text), _item_feedback(item, grade)])
-        classes.append(status)
-    head = (f"<h1>Feedback: {esc(grades.assignment)}</h1>"
-            f"<p>Student: <b>{esc(grades.student)}</b></p>"
-            f'<p class="total">Score: {num(grades.score)} / {num(grades.max_score)}</p>')
-    if grades.needs_manual_grade:
-        head += '<p class="muted">Some answers are still waiting to be graded by hand; this score may change.</p>'
-    if result and result.get("status") == "error":
-        head += (f'<p class="error">The grader could not run your whole notebook: '
-                 f"{esc((result.get('error') or '').splitlines()[0][:300] if result.get('error') else '')}</p>")
-    return page(f"{grades.assignment} feedback for {grades.student}",
-                head + table(["item", "score", "status", "feedback"], rows, classes))
-
-
 def generate_feedback(course: Course, name: str | None = None, student: str | None = None,
                       progress: bool = True) -> list[FeedbackPage]:
+    """nbgrader's Generate Feedback with our preprocessors (`nbgrader_hooks.FEEDBACK_PREPROCESSORS`),
+    whatever the course's config says: each student's annotated notebook, as HTML."""
+    from nbgrader.apps import NbGraderAPI
     from tqdm.auto import tqdm
+
+    from .nbgrader_hooks import FEEDBACK_PREPROCESSORS
 
     if not course.db_path.exists():
         raise WorkflowError(f"no gradebook in {course.root}; run release, collect and autograde first")
@@ -121,13 +60,20 @@ def generate_feedback(course: Course, name: str | None = None, student: str | No
         subs = [s for s in all_submissions(gb, name, orders) if not student or s.student == student]
     if not subs:
         raise WorkflowError("no graded submissions in the gradebook; run `ch4grade autograde` first")
+    config = course.config()
+    config.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
+    api = NbGraderAPI(coursedir=course.coursedir(), config=config)
     pages = []
     for g in tqdm(subs, desc="feedback", unit="page", disable=not progress):
-        rpath = course.results_path(g.student, g.assignment, g.notebook)
-        result = read_json(rpath) if rpath.exists() else None
-        out = course.feedback_dir(g.student, g.assignment) / f"{g.notebook}.html"
-        atomic_write_text(out, render(g, result))
-        pages.append(FeedbackPage(g.student, g.assignment, out))
+        if not (course.autograded_dir(g.student, g.assignment) / f"{g.notebook}.ipynb").exists():
+            raise WorkflowError(f"no autograded notebook for {g.student}/{g.assignment}; run `ch4grade autograde`")
+        out = api.generate_feedback(g.assignment, g.student, force=True)
+        page_path = course.feedback_dir(g.student, g.assignment) / f"{g.notebook}.html"
+        if not out.get("success") or not page_path.exists():
+            log = (out.get("error") or out.get("log") or "").strip().splitlines()
+            raise WorkflowError(f"nbgrader could not write the feedback of {g.student}/{g.assignment}: "
+                                f"{log[-1] if log else 'no reason given'}")
+        pages.append(FeedbackPage(g.student, g.assignment, page_path))
     return pages
 
 

@@ -8,12 +8,12 @@ skipped, never trusted.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
+import io
 from pathlib import Path
 
 import numpy as np
 
+from ..files import write_atomic
 from .idx import MnistDataError, read_idx
 from .locate import SPLIT_FILES, cache_dir, file_md5
 
@@ -38,16 +38,9 @@ def cache_paths(folder: Path, split: str) -> tuple[Path, Path]:
 
 
 def _save(path: Path, array: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, array)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    buf = io.BytesIO()
+    np.save(buf, array)
+    write_atomic(path, buf.getvalue())
 
 
 def _load(path: Path, mmap_mode: str, ndim: int) -> np.ndarray | None:

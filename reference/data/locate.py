@@ -11,12 +11,12 @@ import http.client
 import json
 import os
 import sys
-import tempfile
 import urllib.request
 from pathlib import Path
 
 from tqdm import tqdm
 
+from ..files import finish_atomic, temp_beside, write_atomic
 from .idx import MnistDataError
 
 MNIST_DIR_ENV = "CH4GRADE_MNIST_DIR"
@@ -41,15 +41,6 @@ _md5_memo: dict[tuple[str, int, int], str] = {}
 def cache_dir() -> Path:
     "The user cache: `$CH4GRADE_CACHE`, default `~/.cache/ch4grade`."
     return Path(os.environ.get(CACHE_ENV) or "~/.cache/ch4grade").expanduser()
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
 
 
 def _md5_store() -> Path:
@@ -79,7 +70,7 @@ def file_md5(path: str | Path) -> str:
         stored = {p: v for p, v in stored.items() if os.path.exists(p)}  # forget files that are gone
         stored[key[0]] = [st.st_size, st.st_mtime_ns, digest]
         try:
-            _atomic_write_text(_md5_store(), json.dumps(stored, indent=0))
+            write_atomic(_md5_store(), json.dumps(stored, indent=0))
         except OSError:
             pass  # a read-only cache only costs a re-hash next time
     _md5_memo[key] = digest
@@ -103,7 +94,7 @@ def _download_one(name: str, dest: Path, mirrors, progress: bool) -> None:
     errors = []
     for base in mirrors:
         url = base + name
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{name}.", suffix=".part")
+        fd, tmp = temp_beside(dest, suffix=".part")
         try:
             with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=TIMEOUT) as resp:
                 total = int(resp.headers.get("Content-Length") or 0) or None
@@ -116,8 +107,7 @@ def _download_one(name: str, dest: Path, mirrors, progress: bool) -> None:
                         bar.update(len(block))
             if h.hexdigest() != MD5[name]:
                 raise MnistDataError(f"MD5 {h.hexdigest()} instead of {MD5[name]}")
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, dest)
+            finish_atomic(tmp, dest)
             return
         except (OSError, ValueError, http.client.HTTPException, MnistDataError) as e:  # URLError, timeouts: OSError
             errors.append(f"{url}: {e}")

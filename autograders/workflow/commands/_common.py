@@ -10,13 +10,15 @@ from ..course import DEFAULT_COURSE_DIR, Course, WorkflowError
 
 def add_course_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--course", default=DEFAULT_COURSE_DIR, metavar="DIR",
-                        help=f"the course folder (default: ./{DEFAULT_COURSE_DIR})")
-    parser.add_argument("--assignments", default=None, metavar="DIR",
-                        help="where the assignment source notebooks live (default: the project's assignments/)")
+                        help="the course folder")
+    parser.add_argument("--source-dir", "--assignments", dest="source_dir", default=None, metavar="DIR",
+                        help="where the assignment source notebooks live (default: the installed assignment units)")
+    # `--assignments DIR` is the deprecated spelling of --source-dir; it is kept out of the help.
+    parser._option_string_actions["--assignments"].option_strings.remove("--assignments")
 
 
 def open_course(args, create: bool = True) -> Course:
-    return Course.open(args.course, getattr(args, "assignments", None), create=create)
+    return Course.open(args.course, getattr(args, "source_dir", None), create=create)
 
 
 def friendly_errors(run):

@@ -4,14 +4,14 @@ from __future__ import annotations
 import sys
 
 from ...commands import isolation
-from ..autograde import autograde
+from ..autograde import AutogradeInterrupted, autograde
 from ._common import add_course_argument, friendly_errors, open_course
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("name", nargs="?", help="the assignment (default: every collected one)")
     add_course_argument(parser)
-    parser.add_argument("--jobs", "-j", type=int, default=1, help="notebooks graded at once (default 1)")
+    parser.add_argument("--jobs", "-j", type=int, default=1, help="notebooks graded at once")
     parser.add_argument("--student", help="only this student's submissions")
     parser.add_argument("--force", action="store_true", help="grade again even when already graded")
     isolation.add_argument(parser)
@@ -25,11 +25,16 @@ def run(args) -> int:
     if isolation.resolve(args.isolation, "ch4grade autograde") is None:
         return 2
     course = open_course(args, create=False)
-    summary = autograde(course, args.name, jobs=args.jobs, force=args.force, student=args.student,
-                        isolation=args.isolation)
+    try:
+        summary = autograde(course, args.name, jobs=args.jobs, force=args.force, student=args.student,
+                            isolation=args.isolation)
+    except AutogradeInterrupted as e:           # Ctrl-C: what was graded is recorded; say what is left
+        print("\n".join(e.summary.table()))
+        print(str(e) + "".join(f"\n  left: {s.student}/{s.assignment}" for s in e.left), file=sys.stderr)
+        return 130
     print("\n".join(summary.table()))
     for w in summary.warnings:
         print(f"warning: {w}", file=sys.stderr)
     print(f"autograded: {course.root / 'autograded'}   gradebook: {course.db_path}")
-    print("manual grading: run `nbgrader formgrader` (or `jupyter server`) in the course folder")
+    print(f"manual grading: `ch4grade formgrader --course {course.root}`")
     return 0

@@ -1,5 +1,7 @@
-"""`ch4grade export [NAME]`: grades.csv, summary.csv and Gradescope results.json from the gradebook."""
+"""`ch4grade export [NAME]`: grades.csv, summary.csv, Gradescope results.json, canvas.csv and moodle.csv."""
 from __future__ import annotations
+
+import sys
 
 from ..export import export
 from ._common import add_course_argument, friendly_errors, open_course
@@ -18,4 +20,9 @@ def run(args) -> int:
     print(f"grades:     {res.grades_csv} ({res.rows} rows)")
     print(f"summary:    {res.summary_csv}")
     print(f"gradescope: {len(res.gradescope)} results.json under {res.gradescope[0].parents[2] if res.gradescope else '-'}")
+    print(f"canvas:     {res.canvas_csv}")
+    print(f"moodle:     {res.moodle_csv}")
+    if res.pending:
+        print(f"warning: {res.pending} submission(s) still have written answers to grade by hand; the LMS files "
+              f"hold partial totals (graded so far): grade them, then export again", file=sys.stderr)
     return 0

@@ -10,7 +10,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("name", nargs="?", help="the assignment (default: all)")
     add_course_argument(parser)
     parser.add_argument("--out", help="output folder (default: <course>/reports)")
-    parser.add_argument("--top", type=int, default=10, help="how many most-failed items to list (default 10)")
+    parser.add_argument("--top", type=int, default=10, help="how many most-failed items to list")
 
 
 @friendly_errors

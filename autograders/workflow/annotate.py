@@ -1,0 +1,144 @@
+"""The autograded notebook, annotated for the people who read it.
+
+The engine never runs check cells, so without this formgrader would show them empty. `annotate` gives
+each check cell two outputs, and puts a cell after each prose answer:
+- for **graders** (formgrader): every check of the item with its message, expected and obtained values,
+  hidden checks included; and the rubric's suggestion for a prose answer (kept here, in the notebook,
+  so that it stays visible after a grader types a comment over the gradebook's copy);
+- for the **student** (the feedback page): the same text as `feedback.item_text`, under its rules
+  (hidden checks by name and a fixed message only).
+Each added output or cell carries `metadata.ch4grade.audience` ("graders" or "student");
+`for_students` removes everything for graders, and is what nbgrader's Generate Feedback runs
+(`nbgrader_hooks.StudentView`), so no route to a student carries a rubric note or a hidden check.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+import nbformat
+
+from ..results import SubmissionResult
+from .feedback import STATUS_WORDS, item_text
+from .gradebook import CHECK_SUFFIX, format_suggestion
+
+GRADERS, STUDENT = "graders", "student"
+GRADERS_HEAD = "ch4grade, for graders (the student never sees this output):"
+STUDENT_HEAD = "Feedback:"
+SUGGESTION_HEAD = "**Rubric suggestion, for graders only** (never shown to the student; the score is yours to give):"
+
+
+def audience(node) -> str | None:
+    "Who an output or cell we added is for (None: not ours, the student's own)."
+    meta = node.get("metadata", {}).get("ch4grade", {})
+    return meta.get("audience") if isinstance(meta, dict) else None
+
+
+def _output(text: str, who: str):
+    return nbformat.v4.new_output("display_data", data={"text/plain": text},
+                                  metadata={"ch4grade": {"audience": who}})
+
+
+def _mark(status: str) -> str:
+    return {"passed": "✓", "partial": "~", "manual": "·"}.get(status, "✗")
+
+
+def grader_text(item: dict | None, result: dict) -> str:
+    "Everything the grader knows of one item, hidden checks included."
+    if item is None:
+        why = result.get("error") or "the grader produced no result for this item"
+        return f"not graded: {why}"
+    lines = [f"{_mark(item.get('status', ''))} {item['id']}: {item.get('score', 0):g} / {item.get('max_score', 0):g}, "
+             f"{STATUS_WORDS.get(item.get('status', ''), item.get('status', ''))}"
+             + (" (hidden item)" if item.get("visibility") == "hidden" else "")]
+    checks = item.get("checks") or []
+    for ch in checks:
+        status = ch.get("status", "")
+        lines.append(f"  {_mark(status)} {ch.get('name', 'check')}{' (hidden)' if ch.get('hidden') else ''}: "
+                     f"{STATUS_WORDS.get(status, status)}")
+        if status != "passed":
+            lines += [f"      {line}" for line in (ch.get("message") or "").splitlines()]
+            if ch.get("expected") is not None or ch.get("got") is not None:
+                lines.append(f"      expected: {ch.get('expected')}")
+                lines.append(f"      got:      {ch.get('got')}")
+    if not checks and item.get("feedback"):
+        lines += [f"  {line}" for line in item["feedback"].splitlines()]
+    return "\n".join(lines)
+
+
+def student_text(item: dict | None, result: dict) -> str:
+    "What the student may read of one item (the feedback rules of `feedback.item_text`)."
+    if item is None:
+        if result.get("status") == "error":
+            first = (result.get("error") or "").splitlines()[:1]
+            return "The grader could not run your whole notebook" + (f": {first[0][:300]}" if first else ".")
+        return "Not graded."
+    head = f"{item['id']}: {item.get('score', 0):g} / {item.get('max_score', 0):g}, " \
+           f"{STATUS_WORDS.get(item.get('status', ''), item.get('status', ''))}"
+    body = item_text(item, None)
+    return head + ("\n" + body if body else "")
+
+
+def _markdown_escape(text: str) -> str:
+    text = html.escape(text, quote=False)
+    for ch in "\\`*_[]#|":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def suggestion_cell(item_id: str, suggestion) -> nbformat.NotebookNode:
+    text = format_suggestion(suggestion)
+    cell = nbformat.v4.new_markdown_cell(f"{SUGGESTION_HEAD}\n\n> {_markdown_escape(text)}")
+    cell.metadata["ch4grade"] = {"audience": GRADERS, "item": item_id}
+    return cell
+
+
+def annotate(nb, result: SubmissionResult | dict, suggestions: dict | None = None):
+    "Check cells get their outputs, prose answers their rubric suggestion (in place; returns `nb`)."
+    result = result.to_dict() if isinstance(result, SubmissionResult) else result
+    items = {i["id"]: i for i in result.get("items", [])}
+    suggestions = suggestions or {}
+    cells = []
+    for cell in _disown(nb).cells:
+        cells.append(cell)
+        meta = cell.metadata.get("nbgrader", {})
+        grade_id = str(meta.get("grade_id", ""))
+        if cell.cell_type == "code" and meta.get("grade") and grade_id.endswith(CHECK_SUFFIX):
+            item = items.get(grade_id[: -len(CHECK_SUFFIX)])
+            cell.outputs = [_output(f"{GRADERS_HEAD}\n{grader_text(item, result)}", GRADERS),
+                            _output(f"{STUDENT_HEAD}\n{student_text(item, result)}", STUDENT)]
+            cell.execution_count = None
+        elif cell.cell_type == "markdown" and meta.get("grade") and grade_id in suggestions:
+            cells.append(suggestion_cell(grade_id, suggestions[grade_id]))
+    nb.cells = cells
+    return nb
+
+
+IMPERSONATION = re.compile(r"rubric\s+suggestion|for\s+graders|ch4grade", re.I)
+STUDENT_WROTE = "⚠ written by the student, not by ch4grade:"
+
+
+def _disown(nb):
+    """The student's notebook with any `ch4grade` metadata of its own removed: a submission cannot pass
+    a cell or output off as ours (a fake rubric note for the grader) nor hide one of its cells. Text of
+    theirs that reads like one of our notes is labelled as theirs."""
+    for cell in nb.cells:
+        cell.get("metadata", {}).pop("ch4grade", None)
+        if cell.cell_type == "markdown" and IMPERSONATION.search(cell.source):
+            cell.source = f"*{STUDENT_WROTE}*\n\n{cell.source}"
+        for out in cell.get("outputs", []):
+            out.get("metadata", {}).pop("ch4grade", None)
+            if out.get("output_type") == "stream" and IMPERSONATION.search(out.get("text", "")):
+                out["text"] = f"{STUDENT_WROTE}\n{out['text']}"
+            elif "text/plain" in out.get("data", {}) and IMPERSONATION.search(str(out["data"]["text/plain"])):
+                out["data"]["text/plain"] = f"{STUDENT_WROTE}\n{out['data']['text/plain']}"
+    return nb
+
+
+def for_students(nb):
+    "`nb` without anything we added for graders (in place; returns `nb`)."
+    nb.cells = [c for c in nb.cells if audience(c) != GRADERS]
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", []) if audience(o) != GRADERS]
+    return nb
