@@ -193,14 +193,15 @@ def run_worker(notebook: Path, assignment: str | None, config: GradeConfig,
 
 def grade_one(notebook: Path, out: Path, assignment: str | None, config: GradeConfig,
               student: str | None = None, index: ResumeIndex | None = None,
-              stop: threading.Event | None = None) -> SubmissionResult | None:
-    """Grade one notebook through a worker and record its result at `out` (never raises). None, and
-    nothing recorded, when `stop` is set before or while it runs (the batch was interrupted)."""
+              stop: threading.Event | None = None, run=run_worker) -> SubmissionResult | None:
+    """Grade one notebook through a worker (`run`: `run_worker` here, or a cluster's) and record its result
+    at `out` (never raises). None, and nothing recorded, when `stop` is set before or while it runs (the
+    batch was interrupted)."""
     if stop is not None and stop.is_set():
         return None
     t = time.monotonic()
     sha = _sha256(notebook)
-    r, reason = run_worker(notebook, assignment, config, student, stop)
+    r, reason = run(notebook, assignment, config, student, stop)
     if reason == INTERRUPTED:
         return None
     if r is None:
@@ -222,10 +223,22 @@ def grade_one(notebook: Path, out: Path, assignment: str | None, config: GradeCo
 
 def grade_many(notebooks: list[Path], out_dir: Path, assignment: str | None = None,
                config: GradeConfig | None = None, jobs: int = 1, resume: bool = True,
-               progress: bool = True, students: dict[Path, str] | None = None) -> list[tuple[Path, SubmissionResult]]:
+               progress: bool = True, students: dict[Path, str] | None = None,
+               cluster: str | None = None) -> list[tuple[Path, SubmissionResult]]:
     """Grade `notebooks` into `out_dir`; returns (result file, result) in the notebooks' order.
+    `cluster` (`local[:N]` or a Dask scheduler's address): each submission a task there (`cluster.py`),
+    as many at once as the cluster has worker threads (or `jobs`, if more).
     Ctrl-C: no submission starts after it, the running ones are killed and not recorded (graded on the next
     run), the finished ones are kept; raises BatchInterrupted with them."""
+    if cluster:
+        from . import cluster as dask_cluster
+        with dask_cluster.connect(cluster) as client:
+            return _grade_many(notebooks, out_dir, assignment, config, max(jobs, dask_cluster.slots(client)),
+                               resume, progress, students, dask_cluster.runner(client))
+    return _grade_many(notebooks, out_dir, assignment, config, jobs, resume, progress, students, run_worker)
+
+
+def _grade_many(notebooks, out_dir, assignment, config, jobs, resume, progress, students, run):
     config = config or GradeConfig()
     jobs = max(1, jobs)
     if config.limits.threads is None:
@@ -250,7 +263,7 @@ def grade_many(notebooks: list[Path], out_dir: Path, assignment: str | None = No
     futures: dict = {}
     try:
         futures = {pool.submit(grade_one, Path(notebooks[i]), paths[i], assignment, config,
-                               (students or {}).get(Path(notebooks[i])), index, stop): i for i in todo}
+                               (students or {}).get(Path(notebooks[i])), index, stop, run): i for i in todo}
         for fut in as_completed(futures):
             i = futures[fut]
             r = fut.result()

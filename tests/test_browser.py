@@ -55,7 +55,7 @@ def course(browser, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
     with pytest.MonkeyPatch.context() as mp:
         c, summary = grade_alice_and_bob(released_course(tmp / "course"), tmp, mp)
-    assert {g.result["status"] for g in summary.graded} == {"graded"}
+    assert {g.result.status for g in summary.graded} == {"graded"}
     generate_feedback(c, NAME)
     return c
 

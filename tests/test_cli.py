@@ -111,3 +111,26 @@ def test_grade_exits_1_on_a_submission_not_graded(tmp_path, capsys):
     code = cli.main(["grade", str(bad), "--out", str(tmp_path / "out"), "-q", "--fail-under", "50"])
     err = capsys.readouterr().err
     assert code == 1 and "cy.ipynb" in err and "not graded" in err, err
+
+
+def test_device_cuda_without_a_gpu_refuses_to_grade(tmp_path, capsys):
+    "--device cuda on a machine without CUDA: exit 2 and one line, nothing graded (no silent CPU fallback)."
+    import torch
+
+    from autograders.cli import main
+    from autograders.commands.device import NoGPU, config_device
+
+    assert config_device("auto") is None and config_device("cpu") == "cpu"
+    if torch.cuda.is_available():
+        assert config_device("cuda") == "cuda"
+        return
+    with pytest.raises(NoGPU):
+        config_device("cuda")
+    nb = tmp_path / "a.ipynb"
+    nb.write_text("{}")
+    for argv in (["grade", str(nb), "--out", str(tmp_path / "out"), "--device", "cuda"],
+                 ["autograde", "--course", str(tmp_path / "course"), "--device", "cuda"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "--device cuda: no CUDA device" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()

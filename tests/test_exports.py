@@ -81,8 +81,8 @@ def grades(manual_score=None, comment=None) -> SubmissionGrades:
 @pytest.mark.parametrize("build", [
     lambda: to_gradescope(result()),
     lambda: to_gradescope(result(status="error", error="kernel died\nTraceback ...")),
-    lambda: gradescope_results(result().to_dict(), grades()),
-    lambda: gradescope_results(result().to_dict(), grades(0.5, "Say which gradient.")),
+    lambda: gradescope_results(result(), grades()),
+    lambda: gradescope_results(result(), grades(0.5, "Say which gradient.")),
     lambda: gradescope_results(None, grades()),
 ], ids=["grade", "grade-error", "export-pending", "export-graded", "export-no-result"])
 def test_every_gradescope_output_follows_the_spec_and_hides_hidden_material(build, request):
@@ -100,7 +100,7 @@ def test_every_gradescope_output_follows_the_spec_and_hides_hidden_material(buil
 
 
 def test_both_paths_build_the_same_tests_for_autograded_items():
-    direct, exported = to_gradescope(result()), gradescope_results(result().to_dict(), grades())
+    direct, exported = to_gradescope(result()), gradescope_results(result(), grades())
     assert direct["tests"] == exported["tests"][:4]
     dist = direct["tests"][0]
     assert (dist["score"], dist["max_score"], dist["status"]) == (1, 2, "failed")
@@ -110,12 +110,12 @@ def test_both_paths_build_the_same_tests_for_autograded_items():
 
 def test_prose_is_left_out_by_grade_and_pending_in_export_until_graded_by_hand():
     assert "q01" not in {t["extra_data"]["item"] for t in to_gradescope(result())["tests"]}
-    pending = gradescope_results(result().to_dict(), grades())
+    pending = gradescope_results(result(), grades())
     q01 = pending["tests"][-1]
     assert q01["name"] == "q01 (written answer)" and q01["output"] == PENDING and q01["max_score"] == 1
     assert "score" not in q01 and "status" not in q01
     assert pending["extra_data"]["pending"] == ["q01"] and "q01" in pending["output"]
-    graded = gradescope_results(result().to_dict(), grades(1, "Good."))
+    graded = gradescope_results(result(), grades(1, "Good."))
     q01 = graded["tests"][-1]
     assert (q01["score"], q01["status"], q01["output"]) == (1, "passed", "Instructor: Good.")
     assert graded["score"] == pending["score"] + 1

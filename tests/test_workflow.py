@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograders.results import SubmissionResult
 from autograders.checks import available_assignments, get_assignment
 from autograders.workflow import demo_students as ds
 from autograders.workflow.autograde import autograde, engine_grader
@@ -288,7 +289,7 @@ def grade_alice_and_bob(course, tmp_path, monkeypatch):
 def test_gradebook_round_trip_auto_and_manual_scores(graded, tmp_path):
     course, summary = graded
     results = {g.submission.student: g.result for g in summary.graded}
-    assert results["alice"]["status"] == "graded", results["alice"].get("error")
+    assert results["alice"].status == "graded", results["alice"].error
     for s in ("alice", "bob"):
         folder = course.root / "autograded" / s / NAME
         assert (folder / f"{NAME}.ipynb").exists() and course.results_path(s, NAME, NAME).exists()
@@ -399,7 +400,7 @@ def test_annotations_keep_hidden_details_and_rubric_notes_for_graders_only():
     submission cannot pass its own cell off as a graders' note."""
     from autograders.workflow.annotate import annotate, for_students
 
-    leaky = {"status": "graded", "items": [
+    leaky = SubmissionResult.from_dict({"submission": "s.ipynb", "assignment": "a", "status": "graded", "items": [
         {"id": "dist", "score": 1, "max_score": 3, "status": "partial", "visibility": "public",
          "feedback": "~ held-out (hidden): expected SECRET_E got SECRET_G",
          "checks": [{"name": "public one", "score": 1, "max_score": 1, "status": "passed"},
@@ -410,7 +411,7 @@ def test_annotations_keep_hidden_details_and_rubric_notes_for_graders_only():
         {"id": "secret_item", "score": 0, "max_score": 1, "status": "failed", "visibility": "hidden",
          "feedback": "SECRET_F", "checks": [{"name": "hid", "score": 0, "max_score": 1, "status": "failed",
                                              "message": "SECRET_M2", "expected": "SECRET_E2", "got": "x"}]},
-        {"id": "q01", "score": 0, "max_score": 1, "status": "manual"}]}
+        {"id": "q01", "score": 0, "max_score": 1, "status": "manual"}]})
 
     def graded(grade_id, kind):
         cell = nbformat.v4.new_code_cell("check()") if kind == "code" else nbformat.v4.new_markdown_cell("It descends.")

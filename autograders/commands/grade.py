@@ -13,7 +13,8 @@ from pathlib import Path
 from ..batch import grade_many, write_reports
 from ..engine import GradeConfig
 from ..execute.session import Limits
-from . import isolation
+from ..cluster import ClusterError
+from . import cluster, device, isolation
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -26,7 +27,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fail-under", type=float, default=None, metavar="PERCENT",
                    help="exit 1 if a submission scores below PERCENT of its autograded points")
     p.add_argument("--no-resume", action="store_true", help="grade again even where a result exists")
-    p.add_argument("--device", choices=("cpu", "cuda"), default=None, help="default: CUDA when present")
     p.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout, help="seconds per cell")
     p.add_argument("--budget", type=float, default=Limits.budget, help="seconds for all cells of a notebook")
     p.add_argument("--mem-mb", type=int, default=Limits.mem_mb, help="memory cap of a kernel (MB)")
@@ -37,6 +37,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the seed the checks draw their inputs from (default: fresh per grading, recorded in each "
                         "result as environment.check_seed; pass it back to reproduce a grading exactly)")
     isolation.add_argument(p)
+    device.add_argument(p)
+    cluster.add_argument(p)
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress bar and no per-submission lines (failures still go to stderr)")
 
@@ -67,12 +69,19 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if isolation.resolve(args.isolation, "ch4grade grade") is None:
         return 2
+    ok, on = device.resolve(args.device, "ch4grade grade")
+    if not ok or not cluster.resolve(args.cluster, "ch4grade grade"):
+        return 2
     limits = Limits(cell_timeout=args.cell_timeout, budget=args.budget, mem_mb=args.mem_mb)
     config = GradeConfig(limits=limits, seed=args.seed, check_seed=args.check_seed, fastai_home=args.fastai_home,
-                         device=args.device, run_hidden=not args.no_hidden, isolation=args.isolation)
+                         device=on, run_hidden=not args.no_hidden, isolation=args.isolation)
     _prepare_data(args, notebooks)
-    pairs = grade_many(notebooks, args.out, args.assignment, config, jobs=args.jobs,
-                       resume=not args.no_resume, progress=not args.quiet)
+    try:
+        pairs = grade_many(notebooks, args.out, args.assignment, config, jobs=args.jobs,
+                           resume=not args.no_resume, progress=not args.quiet, cluster=args.cluster)
+    except ClusterError as e:
+        print(f"ch4grade grade: {e}", file=sys.stderr)
+        return 2
     write_reports(pairs, args.out, formats)
     if not args.quiet:
         for path, r in pairs:

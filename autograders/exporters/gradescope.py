@@ -22,20 +22,20 @@ Prose items (graded by hand):
 """
 from __future__ import annotations
 
-from ..results import SubmissionResult
+from ..results import ItemResult, SubmissionResult
 from ..workflow.feedback import item_text
 
 PENDING = "pending: graded by hand"
 
 
-def _visibility(item: dict | None) -> str:
-    return "after_published" if (item or {}).get("visibility") == "hidden" else "visible"
+def _visibility(item: ItemResult | None) -> str:
+    return "after_published" if item is not None and item.visibility == "hidden" else "visible"
 
 
-def _test(number: int, item_id: str, item: dict | None, cell) -> dict:
+def _test(number: int, item_id: str, item: ItemResult | None, cell) -> dict:
     "One test: from a gradebook cell when there is one (its score wins), else from the engine's item."
-    manual = cell.kind == "manual" if cell is not None else (item or {}).get("status") == "manual"
-    max_score = cell.max_score if cell is not None else item["max_score"]
+    manual = cell.kind == "manual" if cell is not None else item.status == "manual"
+    max_score = cell.max_score if cell is not None else item.max_score
     test = {"max_score": max_score, "name": item_id + (" (written answer)" if manual else ""),
             "number": str(number), "output_format": "text",
             "tags": ["written answer" if manual else "autograded"], "visibility": _visibility(item),
@@ -44,40 +44,41 @@ def _test(number: int, item_id: str, item: dict | None, cell) -> dict:
         test.update(output=PENDING, tags=["written answer", "pending"])
         test["extra_data"]["pending"] = True
         return test
-    score = round(cell.score if cell is not None else item["score"], 6)
+    score = round(cell.score if cell is not None else item.score, 6)
     test.update(score=score, status="passed" if score >= max_score - 1e-9 else "failed",
                 output=item_text(item, cell))
     return test
 
 
-def gradescope_results(result: dict | None, grades=None) -> dict:
-    """Gradescope's results.json from an engine result (`SubmissionResult.to_dict()`, or None) and, when
-    there is a gradebook, its `SubmissionGrades` (then one test per grade cell, scores from the gradebook)."""
-    result = result or {}
-    items = {i["id"]: i for i in result.get("items", [])}
+def gradescope_results(result: SubmissionResult | None, grades=None) -> dict:
+    """Gradescope's results.json from an engine result (or None) and, when there is a gradebook, its
+    `SubmissionGrades` (then one test per grade cell, scores from the gradebook)."""
+    items = {i.id: i for i in result.items} if result is not None else {}
     if grades is not None:
         rows = [(c.item, items.get(c.item), c) for c in grades.cells]
     else:
-        rows = [(i["id"], i, None) for i in result.get("items", []) if i.get("status") != "manual"]
+        rows = [(i.id, i, None) for i in result.items if i.status != "manual"]
     tests = [_test(n, item_id, item, cell) for n, (item_id, item, cell) in enumerate(rows, 1)]
-    if result.get("status") == "error" and result.get("error"):
-        output = "The grader could not run the whole notebook: " + result["error"].splitlines()[0][:300]
+    assignment = (result.assignment if result is not None else None) or (grades.assignment if grades else None)
+    student = (result.student if result is not None else None) or (grades.student if grades else None)
+    if result is not None and result.status == "error" and result.error:
+        output = "The grader could not run the whole notebook: " + result.error.splitlines()[0][:300]
     else:
-        output = f"Graded {result.get('assignment') or (grades.assignment if grades else 'the notebook')}."
-    notes = [n for n in result.get("notes", []) if "Traceback" not in n]
+        output = f"Graded {assignment or 'the notebook'}."
+    notes = [n for n in (result.notes if result is not None else []) if "Traceback" not in n]
     pending = [t["extra_data"]["item"] for t in tests if "status" not in t]
     if pending:
         notes.append(f"Written answers still to be graded by hand: {', '.join(pending)}.")
+    seconds = (result.timings.get("total_s") if result is not None else None) or 0.0
     return {"score": round(sum(t.get("score", 0) for t in tests), 6),
-            "execution_time": round(float(result.get("timings", {}).get("total_s") or 0.0), 3),
+            "execution_time": round(float(seconds), 3),
             "output": "\n".join([output, *notes]), "output_format": "text", "visibility": "visible",
             "stdout_visibility": "hidden",
-            "extra_data": {"assignment": result.get("assignment") or (grades.assignment if grades else None),
-                           "student": result.get("student") or (grades.student if grades else None),
+            "extra_data": {"assignment": assignment, "student": student,
                            "max_score": round(sum(t["max_score"] for t in tests), 6), "pending": pending},
             "tests": tests}
 
 
 def to_gradescope(result: SubmissionResult) -> dict:
     "Gradescope's results.json for one graded notebook (no gradebook: prose items left out)."
-    return gradescope_results(result.to_dict())
+    return gradescope_results(result)

@@ -18,7 +18,7 @@ import re
 
 import nbformat
 
-from ..results import SubmissionResult
+from ..results import ItemResult, SubmissionResult
 from .feedback import STATUS_WORDS, item_text
 from .gradebook import CHECK_SUFFIX, format_suggestion
 
@@ -43,38 +43,34 @@ def _mark(status: str) -> str:
     return {"passed": "✓", "partial": "~", "manual": "·"}.get(status, "✗")
 
 
-def grader_text(item: dict | None, result: dict) -> str:
+def grader_text(item: ItemResult | None, result: SubmissionResult) -> str:
     "Everything the grader knows of one item, hidden checks included."
     if item is None:
-        why = result.get("error") or "the grader produced no result for this item"
+        why = result.error or "the grader produced no result for this item"
         return f"not graded: {why}"
-    lines = [f"{_mark(item.get('status', ''))} {item['id']}: {item.get('score', 0):g} / {item.get('max_score', 0):g}, "
-             f"{STATUS_WORDS.get(item.get('status', ''), item.get('status', ''))}"
-             + (" (hidden item)" if item.get("visibility") == "hidden" else "")]
-    checks = item.get("checks") or []
-    for ch in checks:
-        status = ch.get("status", "")
-        lines.append(f"  {_mark(status)} {ch.get('name', 'check')}{' (hidden)' if ch.get('hidden') else ''}: "
-                     f"{STATUS_WORDS.get(status, status)}")
-        if status != "passed":
-            lines += [f"      {line}" for line in (ch.get("message") or "").splitlines()]
-            if ch.get("expected") is not None or ch.get("got") is not None:
-                lines.append(f"      expected: {ch.get('expected')}")
-                lines.append(f"      got:      {ch.get('got')}")
-    if not checks and item.get("feedback"):
-        lines += [f"  {line}" for line in item["feedback"].splitlines()]
+    lines = [f"{_mark(item.status)} {item.id}: {item.score:g} / {item.max_score:g}, "
+             f"{STATUS_WORDS.get(item.status, item.status)}" + (" (hidden item)" if item.visibility == "hidden" else "")]
+    for ch in item.checks:
+        lines.append(f"  {_mark(ch.status)} {ch.name}{' (hidden)' if ch.hidden else ''}: "
+                     f"{STATUS_WORDS.get(ch.status, ch.status)}")
+        if ch.status != "passed":
+            lines += [f"      {line}" for line in (ch.message or "").splitlines()]
+            if ch.expected is not None or ch.got is not None:
+                lines.append(f"      expected: {ch.expected}")
+                lines.append(f"      got:      {ch.got}")
+    if not item.checks and item.feedback:
+        lines += [f"  {line}" for line in item.feedback.splitlines()]
     return "\n".join(lines)
 
 
-def student_text(item: dict | None, result: dict) -> str:
+def student_text(item: ItemResult | None, result: SubmissionResult) -> str:
     "What the student may read of one item (the feedback rules of `feedback.item_text`)."
     if item is None:
-        if result.get("status") == "error":
-            first = (result.get("error") or "").splitlines()[:1]
+        if result.status == "error":
+            first = (result.error or "").splitlines()[:1]
             return "The grader could not run your whole notebook" + (f": {first[0][:300]}" if first else ".")
         return "Not graded."
-    head = f"{item['id']}: {item.get('score', 0):g} / {item.get('max_score', 0):g}, " \
-           f"{STATUS_WORDS.get(item.get('status', ''), item.get('status', ''))}"
+    head = f"{item.id}: {item.score:g} / {item.max_score:g}, {STATUS_WORDS.get(item.status, item.status)}"
     body = item_text(item, None)
     return head + ("\n" + body if body else "")
 
@@ -93,10 +89,9 @@ def suggestion_cell(item_id: str, suggestion) -> nbformat.NotebookNode:
     return cell
 
 
-def annotate(nb, result: SubmissionResult | dict, suggestions: dict | None = None):
+def annotate(nb, result: SubmissionResult, suggestions: dict | None = None):
     "Check cells get their outputs, prose answers their rubric suggestion (in place; returns `nb`)."
-    result = result.to_dict() if isinstance(result, SubmissionResult) else result
-    items = {i["id"]: i for i in result.get("items", [])}
+    items = {i.id: i for i in result.items}
     suggestions = suggestions or {}
     cells = []
     for cell in _disown(nb).cells:

@@ -4,8 +4,9 @@ For each submitted/<student>/<assignment>/<notebook>.ipynb:
 1. grade it with `autograders.engine.grade_notebook` (several at once with --jobs);
 2. write, as soon as it is graded, autograded/<student>/<assignment>/<notebook>.ipynb (the executed
    notebook when the engine returns one, else the submission) with its locked cells restored and missing
-   grade cells put back from the gradebook (so formgrader can show every cell), the engine's JSON next to
-   it (`<notebook>.results.json`) and nbgrader's timestamp.txt;
+   grade cells put back from the gradebook (so formgrader can show every cell), annotated (`annotate`),
+   with nbgrader's timestamp.txt; and the engine's `SubmissionResult` as
+   results/<student>/<assignment>/<notebook>.results.json (`Course.result` reads it back);
 3. record the scores in the gradebook (see `gradebook.record_result`) with the rubric's suggestion for
    every prose answer.
 A submission already graded from the same bytes is not graded again (resume: the batch's resume index,
@@ -28,18 +29,19 @@ from typing import Callable
 import nbformat
 
 from ..notebook import make_inert
+from ..results import SubmissionResult
 from .course import Course, Submission, WorkflowError
-from .files import atomic_write_text, write_json
+from .files import atomic_write_text
 from .gradebook import record_result
 
 MAX_PROSE_CHARS = 20_000   # what the rubric reads of one prose answer
 
-# grader(path, assignment, source notebook or None, student) -> (SubmissionResult.to_dict(), executed notebook text or None)
+# grader(path, assignment, source notebook or None, student) -> (SubmissionResult, executed notebook text or None)
 Grader = Callable[[str, str], tuple]
 
 
 def engine_grader(path: str, assignment: str, source: str | None = None,
-                  student: str | None = None) -> tuple[dict, str | None]:
+                  student: str | None = None) -> tuple[SubmissionResult, str | None]:
     """The real engine, asked to write the executed notebook. Top-level so that worker processes can
     pickle it. `source` is the instructor notebook (the course's source/ copy)."""
     import tempfile
@@ -52,20 +54,20 @@ def engine_grader(path: str, assignment: str, source: str | None = None,
         result = grade_notebook(path, assignment=assignment, config=config, student=student, **kwargs)
         executed = Path(tmp) / Path(path).name
         text = executed.read_text(encoding="utf-8") if executed.is_file() else None
-    return result.to_dict(), text
+    return result, text
 
 
 def _safe_grade(grader: Grader, path: str, assignment: str, source: str | None,
-                student: str) -> tuple[dict, str | None]:
+                student: str) -> tuple[SubmissionResult, str | None]:
     try:
         return grader(path, assignment, source, student)
     except Exception as e:  # one broken submission must not stop the batch
         return error_result(path, assignment, f"{type(e).__name__}: {e}", traceback.format_exc()), None
 
 
-def error_result(path: str, assignment: str, error: str, detail: str = "") -> dict:
-    return {"submission": str(path), "assignment": assignment, "status": "error", "error": error,
-            "items": [], "notes": [detail[-4000:]] if detail else [], "score": 0.0, "max_score": 0.0}
+def error_result(path: str, assignment: str, error: str, detail: str = "") -> SubmissionResult:
+    return SubmissionResult(str(path), assignment, status="error", error=error,
+                            notes=[detail[-4000:]] if detail else [])
 
 
 def sha256_file(path: Path) -> str:
@@ -75,7 +77,7 @@ def sha256_file(path: Path) -> str:
 @dataclass
 class Graded:
     submission: Submission
-    result: dict
+    result: SubmissionResult
     skipped: bool = False        # resumed: graded before from the same bytes
     warnings: list[str] = field(default_factory=list)
     suggestions: dict | None = None   # the rubric's, per prose item (computed once, for notebook and gradebook)
@@ -90,12 +92,11 @@ class AutogradeSummary:
         lines = [f"{'student':16s} {'assignment':24s} {'auto score':>12s}  status"]
         for g in sorted(self.graded, key=lambda g: (g.submission.assignment, g.submission.student)):
             r = g.result
-            auto_max = sum(i.get("max_score", 0) for i in r.get("items", []) if i.get("status") != "manual")
-            auto = sum(i.get("score", 0) for i in r.get("items", []) if i.get("status") != "manual")
-            status = r.get("status", "?") + (" (resumed)" if g.skipped else "")
-            if r.get("error"):
-                status += f": {r['error'][:60]}"
-            lines.append(f"{g.submission.student:16s} {g.submission.assignment:24s} {auto:>5g} / {auto_max:<5g}  {status}")
+            auto = round(sum(i.score for i in r.items if i.status != "manual"), 6)
+            status = r.status + (" (resumed)" if g.skipped else "")
+            if r.error:
+                status += f": {r.error[:60]}"
+            lines.append(f"{g.submission.student:16s} {g.submission.assignment:24s} {auto:>5g} / {r.auto_max_score:<5g}  {status}")
         return lines
 
 
@@ -113,46 +114,42 @@ def _results_dir(course: Course, assignment: str) -> Path:
     return course.root / ".grading" / assignment / "results"
 
 
-def _settings(assignment: str, isolation: str) -> str:
+def _settings(assignment: str, isolation: str, device: str | None) -> str:
     from autograders.batch import fingerprint
     from autograders.engine import GradeConfig
-    return fingerprint(GradeConfig(isolation=isolation), assignment)
+    return fingerprint(GradeConfig(isolation=isolation, device=device), assignment)
 
 
-def _resumed(course: Course, sub: Submission, settings: str) -> dict | None:
+def _resumed(course: Course, sub: Submission, settings: str) -> SubmissionResult | None:
     "The newest result for `sub` when the resume index vouches for it (same bytes, same settings)."
     from autograders.batch import ResumeIndex
     results_dir = _results_dir(course, sub.assignment)
     r = ResumeIndex(results_dir).vouches(results_dir / f"{sub.student}.json", sub.path, settings)
-    if r is None:
-        return None
-    d = r.to_dict()
-    d["submission"] = str(sub.path)
-    return d
+    if r is not None:
+        r.submission = str(sub.path)
+    return r
 
 
-def _record_local(course: Course, sub: Submission, result: dict, settings: str) -> None:
+def _record_local(course: Course, sub: Submission, result: SubmissionResult, settings: str) -> None:
     "A given grader's result, in the batch's results folder and resume index (as the batch records its own)."
     from autograders.batch import ResumeIndex
-    from autograders.results import SubmissionResult
     results_dir = _results_dir(course, sub.assignment)
     results_dir.mkdir(parents=True, exist_ok=True)
     out = results_dir / f"{sub.student}.json"
-    r = SubmissionResult.from_dict(result)
-    r.notebook_sha256 = sha256_file(sub.path)
-    text = json.dumps(r.to_dict(), indent=1)
-    ResumeIndex(results_dir).record(out, text, r, settings)
+    result.notebook_sha256 = sha256_file(sub.path)
+    text = json.dumps(result.to_dict(), indent=1)
+    ResumeIndex(results_dir).record(out, text, result, settings)
     atomic_write_text(out, text)
 
 
-def _write_outputs(course: Course, sub: Submission, result: dict, executed: str | None,
+def _write_outputs(course: Course, sub: Submission, result: SubmissionResult, executed: str | None,
                    suggestions: dict | None = None) -> list[str]:
     """autograded/<student>/<assignment>/: the notebook (annotated for formgrader: each check cell's
     feedback, each prose answer's rubric suggestion), timestamp.txt; and the results JSON."""
     warnings = []
     folder = course.autograded_dir(sub.student, sub.assignment)
     folder.mkdir(parents=True, exist_ok=True)
-    write_json(course.results_path(sub.student, sub.assignment, sub.notebook), result)
+    result.save(course.results_path(sub.student, sub.assignment, sub.notebook))
     text = executed if executed is not None else sub.path.read_text(encoding="utf-8")
     try:
         text = _restore_cells(course, sub, text, result, suggestions)
@@ -172,7 +169,8 @@ def _write_outputs(course: Course, sub: Submission, result: dict, executed: str 
     return warnings
 
 
-def _restore_cells(course: Course, sub: Submission, text: str, result: dict, suggestions: dict | None) -> str:
+def _restore_cells(course: Course, sub: Submission, text: str, result: SubmissionResult,
+                   suggestions: dict | None) -> str:
     """nbgrader's own sanitising for formgrader: locked cells from the gradebook, deleted grade cells
     re-added; then our annotations (`annotate`)."""
     from .annotate import annotate
@@ -195,9 +193,9 @@ def _restore_cells(course: Course, sub: Submission, text: str, result: dict, sug
     return nbformat.writes(annotate(nb, result, suggestions))
 
 
-def _suggestions(course: Course, sub: Submission, result: dict, warn: list[str]) -> dict:
+def _suggestions(course: Course, sub: Submission, result: SubmissionResult, warn: list[str]) -> dict:
     "The rubric's suggestion for every prose item of the result (none when there is no rubric yet)."
-    manual = [i for i in result.get("items", []) if i.get("status") == "manual"]
+    manual = [i for i in result.items if i.status == "manual"]
     if not manual:
         return {}
     try:
@@ -215,15 +213,14 @@ def _suggestions(course: Course, sub: Submission, result: dict, warn: list[str])
     answers = _answer_texts(sub.path)
     out = {}
     for item in manual:
-        text = item.get("answer")
+        text = item.answer
         if text is None:
-            text = answers.get(item["id"], "")
+            text = answers.get(item.id, "")
         text = str(text)[:MAX_PROSE_CHARS]      # a suggestion for a prose answer, not a parser for 64 MB of text
         try:
-            out[item["id"]] = rubric.suggest(item["id"], text, key) if key is not None else \
-                rubric.suggest(item["id"], text)
+            out[item.id] = rubric.suggest(item.id, text, key) if key is not None else rubric.suggest(item.id, text)
         except Exception as e:  # an item missing from the answer key, a rubric bug: grade by hand
-            warn.append(f"{sub.student}/{sub.assignment}: no rubric suggestion for {item['id']} ({type(e).__name__}: {e})")
+            warn.append(f"{sub.student}/{sub.assignment}: no rubric suggestion for {item.id} ({type(e).__name__}: {e})")
     return out
 
 
@@ -245,7 +242,7 @@ def _batch_available() -> bool:
 
 
 def _grade_with_batch(course: Course, todo: list[Submission], jobs: int, force: bool, progress: bool,
-                      isolation: str, finish) -> None:
+                      isolation: str, device: str | None, cluster: str | None, finish) -> None:
     """The engine through `autograders.batch` (a worker process per notebook, hard time limits, resume):
     per assignment, the submissions are staged as `.grading/<assignment>/submissions/<student>.ipynb`
     so that results and executed notebooks get one name per student. Calls finish(submission, result,
@@ -260,7 +257,7 @@ def _grade_with_batch(course: Course, todo: list[Submission], jobs: int, force: 
         work = course.root / ".grading" / assignment
         executed_dir, results_dir = work / "executed", _results_dir(course, assignment)
         staged, resumed = [], set()
-        config = GradeConfig(executed_dir=str(executed_dir), isolation=isolation)
+        config = GradeConfig(executed_dir=str(executed_dir), isolation=isolation, device=device)
         index, settings = ResumeIndex(results_dir), fingerprint(config, assignment)
         for sub in subs:
             p = work / "submissions" / f"{sub.student}.ipynb"
@@ -281,14 +278,14 @@ def _grade_with_batch(course: Course, todo: list[Submission], jobs: int, force: 
         def hand_over(pairs):
             for result_file, result in pairs:
                 p = by_stem[result_file.stem]
-                d = result.to_dict()
-                d["submission"] = str(by_path[p].path)
+                result.submission = str(by_path[p].path)
                 executed = executed_dir / p.name
-                finish(by_path[p], d, executed.read_text(encoding="utf-8") if executed.is_file() else None,
+                finish(by_path[p], result, executed.read_text(encoding="utf-8") if executed.is_file() else None,
                        p in resumed)
         try:
             pairs = grade_many(staged, results_dir, assignment=assignment, config=config, jobs=jobs,
-                               resume=not force, progress=progress, students={p: s.student for p, s in by_path.items()})
+                               resume=not force, progress=progress, students={p: s.student for p, s in by_path.items()},
+                               cluster=cluster)
         except BatchInterrupted as e:
             hand_over(e.done)
             raise
@@ -296,22 +293,21 @@ def _grade_with_batch(course: Course, todo: list[Submission], jobs: int, force: 
 
 
 def _grade_locally(course: Course, subs: list[Submission], grader: Grader, jobs: int, force: bool,
-                   isolation: str, source, finish, progress: bool) -> None:
+                   settings, source, finish, progress: bool) -> None:
     """A given grader (tests, or no batch module): in this process, or in a process pool with --jobs; the
     same resume index and results folder as the batch."""
     from tqdm.auto import tqdm
 
     todo = []
     for sub in subs:
-        settings = _settings(sub.assignment, isolation)
-        previous = None if force else _resumed(course, sub, settings)
+        previous = None if force else _resumed(course, sub, settings(sub.assignment))
         if previous is not None:
             finish(sub, previous, None, True)
         else:
             todo.append(sub)
 
-    def done(sub: Submission, result: dict, executed: str | None) -> None:
-        _record_local(course, sub, result, _settings(sub.assignment, isolation))
+    def done(sub: Submission, result: SubmissionResult, executed: str | None) -> None:
+        _record_local(course, sub, result, settings(sub.assignment))
         finish(sub, result, executed)
 
     bar = tqdm(total=len(todo), desc="autograde", unit="notebook", disable=not progress or not todo)
@@ -341,7 +337,11 @@ def _grade_locally(course: Course, subs: list[Submission], grader: Grader, jobs:
 
 def autograde(course: Course, name: str | None = None, jobs: int = 1, force: bool = False,
               student: str | None = None, grader: Grader | None = None, progress: bool = True,
-              isolation: str = "auto") -> AutogradeSummary:
+              isolation: str = "auto", device: str | None = None, cluster: str | None = None) -> AutogradeSummary:
+    """Grade the collected submissions (`name`'s, or every assignment's; `student`'s only) and record them.
+    `device`: GradeConfig.device (None: a GPU when there is one, "cpu", "cuda"); `cluster`: a Dask cluster
+    to grade on (`batch.grade_many`); `grader` replaces the engine (tests), in this process or `jobs`
+    processes."""
     from tqdm.auto import tqdm
 
     subs = course.submissions(name, student)
@@ -361,15 +361,14 @@ def autograde(course: Course, name: str | None = None, jobs: int = 1, force: boo
         p = course.source_notebook(sub.assignment)
         return str(p) if p.exists() else None
 
-    def finish(sub: Submission, result: dict, executed: str | None, resumed: bool = False) -> None:
-        if not result.get("student"):
-            result["student"] = sub.student
+    def finish(sub: Submission, result: SubmissionResult, executed: str | None, resumed: bool = False) -> None:
+        result.student = result.student or sub.student
         g = Graded(sub, result, skipped=resumed)
         g.suggestions = _suggestions(course, sub, result, g.warnings)
         notebook = course.autograded_dir(sub.student, sub.assignment) / f"{sub.notebook}.ipynb"
         try:
             if resumed and executed is None and notebook.exists():   # keep the notebook, bring the results up to date
-                write_json(course.results_path(sub.student, sub.assignment, sub.notebook), result)
+                result.save(course.results_path(sub.student, sub.assignment, sub.notebook))
             else:
                 g.warnings += _write_outputs(course, sub, result, executed, g.suggestions)
         except OSError as e:  # that submission's files, not the class's grading
@@ -379,9 +378,10 @@ def autograde(course: Course, name: str | None = None, jobs: int = 1, force: boo
     interrupted = False
     try:
         if grader is None:
-            _grade_with_batch(course, subs, jobs, force, progress, isolation, finish)
+            _grade_with_batch(course, subs, jobs, force, progress, isolation, device, cluster, finish)
         else:
-            _grade_locally(course, subs, grader, jobs, force, isolation, source, finish, progress)
+            _grade_locally(course, subs, grader, jobs, force, lambda a: _settings(a, isolation, device), source,
+                           finish, progress)
     except KeyboardInterrupt:
         interrupted = True
 

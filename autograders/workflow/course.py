@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from ..results import SubmissionResult
+
 COURSE_ID = "ch04"
 DEFAULT_COURSE_DIR = "course"
 CONFIG_NAME = "nbgrader_config.py"
@@ -133,6 +135,11 @@ class Course:
 
     def results_path(self, student: str, assignment: str, notebook: str) -> Path:
         return self.root / "results" / student / assignment / f"{notebook}{RESULTS_SUFFIX}"
+
+    def result(self, student: str, assignment: str, notebook: str) -> SubmissionResult | None:
+        "The engine's newest result for a submission (None before it is autograded)."
+        p = self.results_path(student, assignment, notebook)
+        return SubmissionResult.load(p) if p.exists() else None
 
     def feedback_dir(self, student: str, assignment: str) -> Path:
         return self.root / "feedback" / student / assignment

@@ -192,7 +192,8 @@ def where(res: DemoResult) -> list[str]:
              f"  released        {c.root / 'release'}",
              f"  students' zip   {res.inbox}",
              f"  submitted       {c.root / 'submitted'}   (collected from the zip)",
-             f"  autograded      {c.root / 'autograded'}   (notebooks + .results.json)",
+             f"  autograded      {c.root / 'autograded'}   (annotated notebooks, for formgrader)",
+             f"  results         {c.root / 'results'}   (the engine's .results.json, graders only)",
              f"  feedback        {c.root / 'feedback'}"]
     for p in res.feedback[:2]:
         lines.append(f"    e.g.          {p.path}")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .course import Course, WorkflowError, cell_order
 from ..exporters.gradescope import gradescope_results
-from .files import atomic_write_text, read_json, write_json
+from .files import atomic_write_text, write_json
 from .gradebook import SubmissionGrades, all_submissions
 
 LONG_FIELDS = ["student", "assignment", "notebook", "item", "kind", "max_score", "auto_score", "manual_score",
@@ -50,11 +50,6 @@ def _csv(rows: list[dict], fields: list[str]) -> str:
     for r in rows:
         w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in fields})
     return buf.getvalue()
-
-
-def _results(course: Course, g: SubmissionGrades) -> dict | None:
-    p = course.results_path(g.student, g.assignment, g.notebook)
-    return read_json(p) if p.exists() else None
 
 
 def lms_csvs(subs: list[SubmissionGrades]) -> tuple[str, str]:
@@ -83,8 +78,8 @@ def export(course: Course, name: str | None = None, out_dir: Path | None = None)
         raise WorkflowError("no submissions in the gradebook; run `ch4grade autograde` first")
     long_rows, wide_rows, item_cols, written = [], [], [], []
     for g in subs:
-        result = _results(course, g)
-        statuses = {i["id"]: i.get("status") for i in (result or {}).get("items", [])}
+        result = course.result(g.student, g.assignment, g.notebook)
+        statuses = {i.id: i.status for i in result.items} if result is not None else {}
         wide = {"student": g.student, "assignment": g.assignment}
         for c in g.cells:
             long_rows.append({"student": g.student, "assignment": g.assignment, "notebook": g.notebook,

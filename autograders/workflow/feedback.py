@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..results import ItemResult
 from .course import Course, WorkflowError, cell_order
 from .gradebook import CellGrade, all_submissions
 
@@ -77,26 +78,25 @@ def generate_feedback(course: Course, name: str | None = None, student: str | No
     return pages
 
 
-def item_text(item: dict | None, grade: CellGrade | None) -> str:
+def item_text(item: ItemResult | None, grade: CellGrade | None) -> str:
     "The same feedback as plain text (Gradescope's test output), under the same hidden-material rules."
     lines = []
     if item is not None:
-        checks = item.get("checks") or []
-        if item.get("visibility") == "hidden":
-            lines.append(hidden_message(item.get("status", "")))
-        elif item.get("feedback") and item.get("status") != "manual" and not checks:
-            lines.append(item["feedback"])
-        for ch in checks:
-            status = ch.get("status", "")
-            if item.get("visibility") == "hidden" or ch.get("hidden"):
-                lines.append(f"- {ch.get('name', 'check')} (hidden): {hidden_message(status)}")
+        hidden_item = item.visibility == "hidden"
+        if hidden_item:
+            lines.append(hidden_message(item.status))
+        elif item.feedback and item.status != "manual" and not item.checks:
+            lines.append(item.feedback)
+        for ch in item.checks:
+            if hidden_item or ch.hidden:
+                lines.append(f"- {ch.name} (hidden): {hidden_message(ch.status)}")
                 continue
-            lines.append(f"- {ch.get('name', 'check')}: {STATUS_WORDS.get(status, status)}")
-            if status != "passed":
-                if ch.get("message"):
-                    lines.append(f"  {ch['message']}")
-                if ch.get("expected") is not None or ch.get("got") is not None:
-                    lines.append(f"  expected: {ch.get('expected')}\n  got: {ch.get('got')}")
+            lines.append(f"- {ch.name}: {STATUS_WORDS.get(ch.status, ch.status)}")
+            if ch.status != "passed":
+                if ch.message:
+                    lines.append(f"  {ch.message}")
+                if ch.expected is not None or ch.got is not None:
+                    lines.append(f"  expected: {ch.expected}\n  got: {ch.got}")
     if grade is not None and grade.manual_comment:
         lines.append(f"Instructor: {grade.manual_comment}")
     if grade is not None and grade.kind == "manual" and grade.manual_score is None:

@@ -12,7 +12,3 @@ atomic_write_bytes = atomic_write_text = write_atomic
 
 def write_json(path: Path, obj) -> Path:
     return write_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
-
-
-def read_json(path: Path):
-    return json.loads(Path(path).read_text(encoding="utf-8"))

@@ -14,6 +14,8 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
+from ..results import SubmissionResult
+
 SUGGESTION_TAG = "[rubric suggestion - needs review]"
 CHECK_SUFFIX = "_check"
 
@@ -50,9 +52,9 @@ class RecordOutcome:
     warnings: list[str] = field(default_factory=list)
 
 
-def record_result(gb, student: str, assignment: str, notebook: str, result: dict,
+def record_result(gb, student: str, assignment: str, notebook: str, result: SubmissionResult,
                   suggestions: dict | None = None, timestamp: str | None = None) -> RecordOutcome:
-    """Write one submission's engine result (`SubmissionResult.to_dict()`) into the gradebook `gb`.
+    """Write one submission's engine result into the gradebook `gb`.
     `suggestions` maps a prose item id to its rubric Suggestion."""
     from nbgrader.api import MissingEntry
 
@@ -62,13 +64,13 @@ def record_result(gb, student: str, assignment: str, notebook: str, result: dict
     with warnings.catch_warnings():  # nbgrader's add_submission trips harmless SQLAlchemy autoflush warnings
         warnings.simplefilter("ignore")
         gb.update_or_create_submission(assignment, student, **kwargs)
-    failed_run = result.get("status") == "error"
+    failed_run = result.status == "error"
     nb_cells = gb.find_notebook(notebook, assignment)
     check_cells = {c.name for c in nb_cells.grade_cells if c.name.endswith(CHECK_SUFFIX)}
     seen = set()
-    for item in result.get("items", []):
-        item_id = item["id"]
-        if item.get("status") == "manual":
+    for item in result.items:
+        item_id = item.id
+        if item.status == "manual":
             s = (suggestions or {}).get(item_id)
             if s is None:
                 continue
@@ -86,13 +88,13 @@ def record_result(gb, student: str, assignment: str, notebook: str, result: dict
             grade = gb.find_grade(cell, notebook, assignment, student)
         except MissingEntry:
             out.warnings.append(f"{student}/{assignment}: no grade cell {cell!r} in the gradebook "
-                                f"(item {item_id} scored {item.get('score')}; re-release the assignment?)")
+                                f"(item {item_id} scored {item.score}; re-release the assignment?)")
             continue
-        grade.auto_score = float(item.get("score") or 0.0)
-        if grade.max_score is not None and abs(float(item.get("max_score") or 0) - grade.max_score) > 1e-9:
-            out.warnings.append(f"{student}/{assignment}: {item_id} is worth {item.get('max_score')} in the checks "
+        grade.auto_score = float(item.score or 0.0)
+        if grade.max_score is not None and abs(float(item.max_score or 0) - grade.max_score) > 1e-9:
+            out.warnings.append(f"{student}/{assignment}: {item_id} is worth {item.max_score} in the checks "
                                 f"but {grade.max_score} in the notebook's {cell}")
-        grade.needs_manual_grade = grade.manual_score is not None or failed_run or item.get("status") == "error"
+        grade.needs_manual_grade = grade.manual_score is not None or failed_run or item.status == "error"
         out.scored += 1
     for cell in sorted(check_cells - seen):
         # the engine produced no result for it (the run failed): leave it to a human, never a silent 0

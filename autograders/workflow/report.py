@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .course import Course, WorkflowError, cell_order
-from .files import atomic_write_text, read_json
+from .files import atomic_write_text
 from .gradebook import all_submissions
 from .htmlkit import esc, num, page, table
 
@@ -85,9 +85,8 @@ def gather(course: Course, name: str | None = None) -> dict[str, AssignmentStats
         a.pending += g.needs_manual_grade
         prose_pending = sum(c.needs_manual_grade for c in g.cells if c.kind == "manual")
         a.students[g.student] = (g.score, g.max_score, prose_pending)
-        rpath = course.results_path(g.student, g.assignment, g.notebook)
-        result = read_json(rpath) if rpath.exists() else {}
-        status_of = {i["id"]: i.get("status", "") for i in result.get("items", [])}
+        result = course.result(g.student, g.assignment, g.notebook)
+        status_of = {i.id: i.status for i in result.items} if result is not None else {}
         for c in g.cells:
             it = a.items.setdefault(c.item, ItemStats(g.assignment, c.item, c.kind, c.max_score))
             it.submissions += 1

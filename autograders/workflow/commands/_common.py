@@ -5,6 +5,7 @@ import argparse
 import functools
 import sys
 
+from ...cluster import ClusterError
 from ..course import DEFAULT_COURSE_DIR, Course, WorkflowError
 
 
@@ -22,12 +23,12 @@ def open_course(args, create: bool = True) -> Course:
 
 
 def friendly_errors(run):
-    "Print a WorkflowError as one line on stderr and exit 2, instead of a traceback."
+    "Print a WorkflowError (or a cluster that cannot be used) as one line on stderr and exit 2, not a traceback."
     @functools.wraps(run)
     def wrapper(args) -> int:
         try:
             return run(args)
-        except WorkflowError as e:
+        except (WorkflowError, ClusterError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
     return wrapper

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from ...commands import isolation
+from ...commands import cluster, device, isolation
 from ..autograde import AutogradeInterrupted, autograde
 from ._common import add_course_argument, friendly_errors, open_course
 
@@ -15,6 +15,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--student", help="only this student's submissions")
     parser.add_argument("--force", action="store_true", help="grade again even when already graded")
     isolation.add_argument(parser)
+    device.add_argument(parser)
+    cluster.add_argument(parser)
 
 
 @friendly_errors
@@ -24,10 +26,13 @@ def run(args) -> int:
         return 2
     if isolation.resolve(args.isolation, "ch4grade autograde") is None:
         return 2
+    ok, on = device.resolve(args.device, "ch4grade autograde")
+    if not ok or not cluster.resolve(args.cluster, "ch4grade autograde"):
+        return 2
     course = open_course(args, create=False)
     try:
         summary = autograde(course, args.name, jobs=args.jobs, force=args.force, student=args.student,
-                            isolation=args.isolation)
+                            isolation=args.isolation, device=on, cluster=args.cluster)
     except AutogradeInterrupted as e:           # Ctrl-C: what was graded is recorded; say what is left
         print("\n".join(e.summary.table()))
         print(str(e) + "".join(f"\n  left: {s.student}/{s.assignment}" for s in e.left), file=sys.stderr)

@@ -1,0 +1,75 @@
+"""Grading on Dask (`--cluster`): the same results as local grading, written by the grading process alone;
+clear exit-2 errors for a bad value or an absent scheduler."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tiny_assignment as tiny
+from autograders.cluster import ClusterError, parse
+
+TESTS = Path(__file__).resolve().parent
+
+
+def ch4grade(env, *args):
+    return subprocess.run([sys.executable, "-m", "autograders.cli", *map(str, args)], env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def _digest(out: Path) -> dict:
+    "What a grading decided, per submission: status, score, every item's score and status."
+    digest = {}
+    for p in sorted(out.glob("*.json")):
+        if p.name.endswith(".gradescope.json") or p.name.startswith("."):
+            continue
+        r = json.loads(p.read_text())
+        digest[p.stem] = (r["status"], r["score"], [(i["id"], i["score"], i["status"]) for i in r["items"]])
+    return digest
+
+
+def test_a_local_dask_cluster_grades_exactly_as_local_workers_do(tmp_path):
+    pytest.importorskip("distributed")
+    subs = tmp_path / "subs"
+    tiny.notebook(subs, name="alice.ipynb")
+    tiny.notebook(subs, {"dist": "def mnist_distance(a, b): return ((a - b)**2).mean((-1, -2))"}, name="bob.ipynb")
+    (subs / "carol.ipynb").write_text('{"cells": [')
+    env = {**os.environ, "CH4GRADE_EXTRA_CHECKS": "tiny_assignment",
+           "CH4GRADE_TINY_SOURCE": str(tiny.write_source(tmp_path)),
+           "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    common = ["grade", subs, "--assignment", "tiny", "--check-seed", "7", "-q", "--format", "json"]
+    local = ch4grade(env, *common, "--out", tmp_path / "local", "--jobs", "2")
+    dask = ch4grade(env, *common, "--out", tmp_path / "dask", "--cluster", "local:2")
+    assert local.returncode == 0, local.stderr
+    assert dask.returncode == 0, dask.stderr
+    got, want = _digest(tmp_path / "dask"), _digest(tmp_path / "local")
+    assert got == want and set(got) == {"alice", "bob", "carol"}
+    assert got["alice"][:2] == ("graded", 5) and got["bob"][1] == 2 and got["carol"][0] == "error"
+    # the grading process wrote the results and vouches for them: a rerun on the cluster grades nothing
+    index = json.loads((tmp_path / "dask" / ".ch4grade-index.json").read_text())
+    assert len(index) == 3
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "dask").glob("*.json")}
+    again = ch4grade(env, *common, "--out", tmp_path / "dask", "--cluster", "local:1")
+    assert again.returncode == 0, again.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "dask").glob("*.json")} == before
+
+
+@pytest.mark.parametrize("spec, why", [("locl", "want local[:N]"), ("local:0", "N ≥ 1"),
+                                       ("tcp://127.0.0.1:9", "no Dask scheduler answered")])
+def test_a_cluster_that_cannot_be_used_is_one_line_and_exit_2(tmp_path, spec, why):
+    pytest.importorskip("distributed")
+    nb = tiny.notebook(tmp_path, name="a.ipynb")
+    proc = ch4grade(os.environ, "grade", nb, "--out", tmp_path / "out", "--cluster", spec, "-q")
+    assert proc.returncode == 2 and why in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert not list((tmp_path / "out").glob("*.json")) if (tmp_path / "out").exists() else True
+
+
+def test_parse():
+    assert parse("local") == ("local", 2) and parse("local:3") == ("local", 3)
+    assert parse("tcp://10.0.0.1:8786") == ("remote", "tcp://10.0.0.1:8786")
+    with pytest.raises(ClusterError):
+        parse("10.0.0.1:8786")
