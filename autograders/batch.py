@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -221,28 +222,28 @@ def grade_one(notebook: Path, out: Path, assignment: str | None, config: GradeCo
     return r
 
 
+@contextmanager
+def _runner(cluster: str | None, jobs: int):
+    "(run, jobs): worker processes on this machine, or a Dask cluster's tasks with as many jobs as it has slots."
+    if not cluster:
+        yield run_worker, jobs
+        return
+    from . import cluster as dask_cluster
+    with dask_cluster.connect(cluster) as client:
+        yield dask_cluster.runner(client), max(jobs, dask_cluster.slots(client))
+
+
 def grade_many(notebooks: list[Path], out_dir: Path, assignment: str | None = None,
                config: GradeConfig | None = None, jobs: int = 1, resume: bool = True,
                progress: bool = True, students: dict[Path, str] | None = None,
                cluster: str | None = None) -> list[tuple[Path, SubmissionResult]]:
     """Grade `notebooks` into `out_dir`; returns (result file, result) in the notebooks' order.
     `cluster` (`local[:N]` or a Dask scheduler's address): each submission a task there (`cluster.py`),
-    as many at once as the cluster has worker threads (or `jobs`, if more).
+    as many at once as the cluster has worker threads (or `jobs`, if more); not contacted when every
+    result is resumed.
     Ctrl-C: no submission starts after it, the running ones are killed and not recorded (graded on the next
     run), the finished ones are kept; raises BatchInterrupted with them."""
-    if cluster:
-        from . import cluster as dask_cluster
-        with dask_cluster.connect(cluster) as client:
-            return _grade_many(notebooks, out_dir, assignment, config, max(jobs, dask_cluster.slots(client)),
-                               resume, progress, students, dask_cluster.runner(client))
-    return _grade_many(notebooks, out_dir, assignment, config, jobs, resume, progress, students, run_worker)
-
-
-def _grade_many(notebooks, out_dir, assignment, config, jobs, resume, progress, students, run):
     config = config or GradeConfig()
-    jobs = max(1, jobs)
-    if config.limits.threads is None:
-        config.limits.threads = max(1, (os.cpu_count() or 1) // jobs)
     out_dir.mkdir(parents=True, exist_ok=True)
     index = ResumeIndex(out_dir)
     print_ = fingerprint(config, assignment)
@@ -256,37 +257,42 @@ def _grade_many(notebooks, out_dir, assignment, config, jobs, resume, progress, 
             results[i] = done
         else:
             todo.append(i)
-    bar = tqdm(total=len(notebooks), initial=len(results), desc="grading", unit="nb", disable=not progress,
-               file=sys.stderr)
-    stop = threading.Event()
-    pool = ThreadPoolExecutor(max_workers=jobs)
-    futures: dict = {}
-    try:
-        futures = {pool.submit(grade_one, Path(notebooks[i]), paths[i], assignment, config,
-                               (students or {}).get(Path(notebooks[i])), index, stop, run): i for i in todo}
-        for fut in as_completed(futures):
-            i = futures[fut]
-            r = fut.result()
-            if r is None:
-                continue
-            results[i] = r
-            bar.set_postfix_str(f"{Path(notebooks[i]).name}: {r.score:g}/{r.auto_max_score:g}")
-            bar.update()
-    except KeyboardInterrupt:
-        stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)      # running workers see `stop` and are killed
-        for fut, i in futures.items():
-            if fut.done() and not fut.cancelled() and fut.exception() is None and fut.result() is not None:
-                results[i] = fut.result()
+    with _runner(cluster if todo else None, max(1, jobs)) as (run, jobs):
+        if config.limits.threads is None:     # (on a cluster: this machine's cores over its slots, at least 1)
+            config.limits.threads = max(1, (os.cpu_count() or 1) // jobs)
+        bar = tqdm(total=len(notebooks), initial=len(results), desc="grading", unit="nb", disable=not progress,
+                   file=sys.stderr)
+        stop = threading.Event()
+        pool = ThreadPoolExecutor(max_workers=jobs)
+        futures: dict = {}
+        try:
+            futures = {pool.submit(grade_one, Path(notebooks[i]), paths[i], assignment, config,
+                                   (students or {}).get(Path(notebooks[i])), index, stop, run): i for i in todo}
+            for fut in as_completed(futures):
+                i = futures[fut]
+                r = fut.result()
+                if r is None:
+                    continue
+                results[i] = r
+                bar.set_postfix_str(f"{Path(notebooks[i]).name}: {r.score:g}/{r.auto_max_score:g}")
+                bar.update()
+        except BaseException as e:
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)      # running workers see `stop` and are killed
+            if not isinstance(e, KeyboardInterrupt):
+                raise
+            for fut, i in futures.items():
+                if fut.done() and not fut.cancelled() and fut.exception() is None and fut.result() is not None:
+                    results[i] = fut.result()
+            bar.close()
+            done = [(paths[i], results[i]) for i in sorted(results)]
+            left = [Path(notebooks[i]) for i in range(len(notebooks)) if i not in results]
+            err = BatchInterrupted(done, left)
+            print(str(err), file=sys.stderr)
+            raise err from None
+        finally:
+            pool.shutdown(wait=True)
         bar.close()
-        done = [(paths[i], results[i]) for i in sorted(results)]
-        left = [Path(notebooks[i]) for i in range(len(notebooks)) if i not in results]
-        err = BatchInterrupted(done, left)
-        print(str(err), file=sys.stderr)
-        raise err from None
-    finally:
-        pool.shutdown(wait=True)
-    bar.close()
     return [(paths[i], results[i]) for i in range(len(notebooks))]
 
 

@@ -4,33 +4,36 @@ this machine) or `--cluster tcp://HOST:PORT` (a running scheduler). The optional
 One Dask task per submission runs the same path as local grading (`batch.run_worker`: a fresh worker
 process and a fresh sandboxed kernel per submission, the kernel under its own limits) on a Dask worker.
 The notebook's bytes travel with the task, and the result and executed notebook come back to the grading
-process, which alone writes result files and the resume index (`batch.grade_one`): a Dask worker never
-writes a result, so nothing on its disk or on shared storage can decide a score.
+process, which alone writes result files, executed notebooks and the resume index (`batch.grade_one`): a
+Dask worker never writes a result, so nothing on its disk or on shared storage can decide a score. Each
+result records the Dask worker that graded it (`environment.dask_worker`).
 
-- Lost workers: a task whose worker died is retried (`RETRIES`); one that still fails is that
-  submission's grader failure (exit 2), with the reason, never a silent 0.
+- Failures: a task that fails (a lost worker past Dask's `allowed-failures`, a worker without the GPU that
+  `--device cuda` asks for, a grader exception) is that submission's grader failure (exit 2), with the
+  reason, never a silent 0; the batch goes on. No worker joins within `WORKERS_TIMEOUT` s: exit 2.
 - Memory: Dask's memory limit does not count the worker's child processes, so it is not ours to rely on;
   each kernel keeps its own cgroup or rlimit cap (`--mem-mb`). A GPU cluster runs one Dask worker per GPU
   (`CUDA_VISIBLE_DEVICES` per worker, as dask-cuda does) with `--device cuda`.
-- Every Dask worker needs ch4grade installed, the prepared data at the same `$FASTAI_HOME` /
-  `$CH4GRADE_MNIST_DIR`, and bubblewrap: the worker is where the sandbox is built.
-- Ctrl-C: no task starts after it; tasks already running on the cluster are cancelled and their results,
-  if any come, are dropped (those submissions are graded on the next run).
+- Every Dask worker needs ch4grade installed (the same version), the prepared data at the same
+  `$FASTAI_HOME` / `$CH4GRADE_MNIST_DIR`, and bubblewrap: the worker is where the sandbox is built.
+- Ctrl-C: no task starts after it; running tasks are told to stop (a Dask `Event` the task watches: its
+  worker process and kernel are killed) and their results are dropped (graded on the next run).
 """
 from __future__ import annotations
 
 import tempfile
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-RETRIES = 2
+WORKERS_TIMEOUT = 60
 INSTALL = "grading on a Dask cluster needs the optional extra: pip install 'ch4grade[dask]' (or uv sync --extra dask)"
 
 
 class ClusterError(Exception):
-    "The cluster cannot be used (not installed, a bad address, no scheduler there): the grader's, exit 2."
+    "The cluster cannot be used (not installed, a bad address, no scheduler or no worker): exit 2."
 
 
 def parse(spec: str) -> tuple[str, int | str]:
@@ -45,7 +48,8 @@ def parse(spec: str) -> tuple[str, int | str]:
     raise ClusterError(f"--cluster {spec}: want local[:N] or a scheduler address such as tcp://HOST:8786")
 
 
-def _client_class():
+def require_dask():
+    "distributed's Client and LocalCluster; ClusterError when the extra is not installed."
     try:
         from distributed import Client, LocalCluster
     except ImportError as e:
@@ -55,20 +59,24 @@ def _client_class():
 
 @contextmanager
 def connect(spec: str):
-    "A Dask client for `spec` (a LocalCluster it starts and stops, or a scheduler's address)."
+    "A Dask client for `spec` (a LocalCluster it starts and stops, or a scheduler's address) with a worker."
     kind, arg = parse(spec)
-    Client, LocalCluster = _client_class()
-    if kind == "local":
-        with LocalCluster(n_workers=arg, threads_per_worker=1, processes=True, dashboard_address=None) as lc, \
-                Client(lc) as client:
-            yield client
-        return
+    Client, LocalCluster = require_dask()
     try:
-        client = Client(arg, timeout="10s")
-    except (OSError, TimeoutError) as e:
-        raise ClusterError(f"--cluster {arg}: no Dask scheduler answered ({e})") from e
-    with client:
+        if kind == "local":
+            cluster = LocalCluster(n_workers=arg, threads_per_worker=1, processes=True, dashboard_address=None)
+            client = Client(cluster)
+        else:
+            cluster, client = None, Client(arg, timeout="10s")
+        client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
+    except Exception as e:  # no scheduler there, a bad port, a version mismatch, no worker joined
+        raise ClusterError(f"--cluster {spec}: the Dask cluster cannot be used ({type(e).__name__}: {e})") from e
+    try:
         yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def slots(client) -> int:
@@ -76,46 +84,84 @@ def slots(client) -> int:
     return max(1, sum(client.nthreads().values()))
 
 
-def grade_remotely(name: str, data: bytes, assignment, config, student) -> tuple[dict | None, str, str | None]:
+def _watch(stop_event: str, stop: threading.Event, client) -> None:
+    "In a task: set `stop` when the grading process sets the Dask Event `stop_event` (Ctrl-C)."
+    from distributed import Event
+    ev = Event(stop_event, client=client)
+    while not stop.is_set():
+        try:
+            if ev.wait(timeout=1):
+                stop.set()
+        except Exception:      # the scheduler is gone: the task's result has nowhere to go either
+            stop.set()
+
+
+def grade_remotely(name: str, data: bytes, assignment, config, student,
+                   stop_event: str) -> tuple[dict | None, str, str | None, str]:
     """On a Dask worker: grade the notebook `data` (named `name`) as `batch.run_worker` does, in a scratch
-    folder of its own. Returns (result dict or None, reason, executed notebook text or None)."""
+    folder of its own. Returns (result dict or None, reason, executed notebook text or None, worker)."""
     from dataclasses import replace
 
-    from .batch import run_worker
+    from distributed import get_client, get_worker
 
-    with tempfile.TemporaryDirectory(prefix="ch4grade-dask-") as tmp:
-        nb = Path(tmp) / name
-        nb.write_bytes(data)
-        executed = Path(tmp) / "executed"
-        executed.mkdir()
-        r, reason = run_worker(nb, assignment, replace(config, executed_dir=str(executed)), student)
-        text = (executed / name).read_text(encoding="utf-8") if (executed / name).is_file() else None
-    return (r.to_dict() if r is not None else None), reason, text
+    from .batch import run_worker
+    from .commands.device import NoGPU, config_device
+
+    where = get_worker().address
+    if config.device == "cuda":
+        try:
+            config_device("cuda")
+        except NoGPU as e:
+            return None, f"the Dask worker {where}: {e}", None, where
+    stop = threading.Event()
+    threading.Thread(target=_watch, args=(stop_event, stop, get_client()), daemon=True).start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="ch4grade-dask-") as tmp:
+            nb = Path(tmp) / name
+            nb.write_bytes(data)
+            executed = Path(tmp) / "executed"
+            executed.mkdir()
+            keep = config.executed_dir is not None
+            r, reason = run_worker(nb, assignment, replace(config, executed_dir=str(executed) if keep else None),
+                                   student, stop)
+            text = (executed / name).read_text(encoding="utf-8") if (executed / name).is_file() else None
+    finally:
+        stop.set()
+    return (r.to_dict() if r is not None else None), reason, text, where
 
 
 def runner(client):
     """A `batch.run_worker` stand-in that runs each submission as a Dask task (see the module's text):
-    same arguments, same answers; the executed notebook is written here, by the grading process."""
+    same arguments, same answers (never raises); the executed notebook is written here, by the grading
+    process. `run.abort()` tells every running task to stop."""
+    from distributed import Event
+
     from .batch import INTERRUPTED
-    from .results import SubmissionResult
+    from .results import SubmissionResult, write_atomic
+
+    stop_event = f"ch4grade-stop-{uuid.uuid4().hex}"
+    aborted = Event(stop_event, client=client)
 
     def run(notebook: Path, assignment, config, student=None, stop: threading.Event | None = None):
-        fut = client.submit(grade_remotely, notebook.name, notebook.read_bytes(), assignment, config, student,
-                            retries=RETRIES, pure=False)
-        while not fut.done():
-            if stop is not None and stop.is_set():
-                fut.cancel()
-                return None, INTERRUPTED
-            time.sleep(0.2)
         try:
-            d, reason, text = fut.result()
-        except Exception as e:       # the task failed after its retries: a lost worker, an unpicklable answer
+            fut = client.submit(grade_remotely, notebook.name, notebook.read_bytes(), assignment, config, student,
+                                stop_event, pure=False)
+            while not fut.done():
+                if stop is not None and stop.is_set():
+                    aborted.set()
+                    fut.cancel()
+                    return None, INTERRUPTED
+                time.sleep(0.2)
+            d, reason, text, where = fut.result()
+            if text is not None and config.executed_dir:
+                write_atomic(Path(config.executed_dir) / notebook.name, text)
+            if d is None:
+                return None, reason
+            r = SubmissionResult.from_dict(d)
+            r.environment["dask_worker"] = where
+            return r, ""
+        except Exception as e:  # a lost worker, a lost scheduler, another ch4grade version on the workers
             return None, f"the Dask task failed ({type(e).__name__}: {str(e)[:300]})"
-        if text is not None and config.executed_dir:
-            from .results import write_atomic
-            write_atomic(Path(config.executed_dir) / notebook.name, text)
-        if d is None:
-            return None, reason
-        return SubmissionResult.from_dict(d), ""
 
+    run.abort = aborted.set
     return run

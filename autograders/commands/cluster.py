@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cluster import ClusterError, parse
+from ..cluster import ClusterError, parse, require_dask
 
 HELP = ("grade on Dask (the ch4grade[dask] extra): local[:N] starts N worker processes here, tcp://HOST:PORT "
         "uses a running scheduler (one task per submission; results written by this process)")
@@ -22,8 +22,7 @@ def resolve(spec: str | None, prog: str = "ch4grade") -> bool:
         return True
     try:
         parse(spec)
-        from ..cluster import _client_class
-        _client_class()
+        require_dask()
     except ClusterError as e:
         print(f"{prog}: {e}", file=sys.stderr)
         return False

@@ -31,8 +31,11 @@ def config_device(choice: str) -> str | None:
     return choice
 
 
-def resolve(choice: str, prog: str = "ch4grade") -> tuple[bool, str | None]:
-    "(ok, GradeConfig.device); not ok after one line on stderr."
+def resolve(choice: str, prog: str = "ch4grade", cluster: str | None = None) -> tuple[bool, str | None]:
+    """(ok, GradeConfig.device); not ok after one line on stderr. On a Dask cluster the GPU is the workers'
+    business: each task checks its own (`cluster.grade_remotely`), not this machine."""
+    if cluster and choice == "cuda":
+        return True, "cuda"
     try:
         return True, config_device(choice)
     except NoGPU as e:

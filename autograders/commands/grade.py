@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if isolation.resolve(args.isolation, "ch4grade grade") is None:
         return 2
-    ok, on = device.resolve(args.device, "ch4grade grade")
+    ok, on = device.resolve(args.device, "ch4grade grade", args.cluster)
     if not ok or not cluster.resolve(args.cluster, "ch4grade grade"):
         return 2
     limits = Limits(cell_timeout=args.cell_timeout, budget=args.budget, mem_mb=args.mem_mb)

@@ -57,7 +57,7 @@ def gradescope_results(result: SubmissionResult | None, grades=None) -> dict:
     if grades is not None:
         rows = [(c.item, items.get(c.item), c) for c in grades.cells]
     else:
-        rows = [(i.id, i, None) for i in result.items if i.status != "manual"]
+        rows = [(i.id, i, None) for i in (result.items if result is not None else []) if i.status != "manual"]
     tests = [_test(n, item_id, item, cell) for n, (item_id, item, cell) in enumerate(rows, 1)]
     assignment = (result.assignment if result is not None else None) or (grades.assignment if grades else None)
     student = (result.student if result is not None else None) or (grades.student if grades else None)

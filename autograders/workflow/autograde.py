@@ -66,7 +66,8 @@ def _safe_grade(grader: Grader, path: str, assignment: str, source: str | None,
 
 
 def error_result(path: str, assignment: str, error: str, detail: str = "") -> SubmissionResult:
-    return SubmissionResult(str(path), assignment, status="error", error=error,
+    "The grader crashed on a submission: its grader failure (never charged to the student; graded again next run)."
+    return SubmissionResult(str(path), assignment, status="error", error=error, grader_failure=True,
                             notes=[detail[-4000:]] if detail else [])
 
 

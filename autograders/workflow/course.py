@@ -139,7 +139,13 @@ class Course:
     def result(self, student: str, assignment: str, notebook: str) -> SubmissionResult | None:
         "The engine's newest result for a submission (None before it is autograded)."
         p = self.results_path(student, assignment, notebook)
-        return SubmissionResult.load(p) if p.exists() else None
+        if not p.exists():
+            return None
+        try:
+            return SubmissionResult.load(p)
+        except (ValueError, TypeError, KeyError) as e:   # damaged, or written by another version of ch4grade
+            raise WorkflowError(f"{p}: not a results file this ch4grade can read ({type(e).__name__}: {e}); "
+                                f"run `ch4grade autograde --force` for that submission") from e
 
     def feedback_dir(self, student: str, assignment: str) -> Path:
         return self.root / "feedback" / student / assignment

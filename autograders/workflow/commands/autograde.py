@@ -26,7 +26,7 @@ def run(args) -> int:
         return 2
     if isolation.resolve(args.isolation, "ch4grade autograde") is None:
         return 2
-    ok, on = device.resolve(args.device, "ch4grade autograde")
+    ok, on = device.resolve(args.device, "ch4grade autograde", args.cluster)
     if not ok or not cluster.resolve(args.cluster, "ch4grade autograde"):
         return 2
     course = open_course(args, create=False)
