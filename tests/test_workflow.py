@@ -435,6 +435,30 @@ def test_annotations_keep_hidden_details_and_rubric_notes_for_graders_only():
     assert [len(c.outputs) for c in nb.cells if c.cell_type == "code"] == [1, 1]
 
 
+def test_students_never_read_the_grading_machines_paths():
+    "A warning printed while grading names the grader's venv: the student's view says <python> instead."
+    import sys
+
+    from autograders.paths import ROOT
+    from autograders.workflow.annotate import for_students
+
+    cell = nbformat.v4.new_code_cell("learn.fit(1)")
+    site = f"{sys.prefix}/lib/python3.11/site-packages/torch/jit/_script.py"
+    cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text=f"{site}:1491: FutureWarning: deprecated\n"),
+                    nbformat.v4.new_output("error", ename="E", evalue="x", traceback=[f"File {ROOT}/a.py", "E: x"]),
+                    nbformat.v4.new_output("execute_result", data={"text/plain": f"'{sys.prefix}'"})]
+    nb = for_students(nbformat.v4.new_notebook(cells=[cell]))
+    text = nbformat.writes(nb)
+    assert sys.prefix not in text and str(ROOT) not in text
+    assert "<python>/lib/python3.11/site-packages/torch/jit/_script.py:1491: FutureWarning" in text
+    assert "File <grader>/a.py" in text
+    other = nbformat.v4.new_code_cell("x")       # graded on another machine, another venv
+    other.outputs = [nbformat.v4.new_output("stream", name="stderr",
+                                            text="/home/runner/work/c/c/.venv/lib/python3.12/site-packages/a.py:1: W\n")]
+    assert "<python>/lib/python3.12/site-packages/a.py:1: W" in nbformat.writes(for_students(
+        nbformat.v4.new_notebook(cells=[other])))
+
+
 # -- the command line ----------------------------------------------------------------------------------
 def test_cli_errors_are_one_line(tmp_path, capsys):
     from autograders.cli import main

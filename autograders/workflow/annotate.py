@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 import nbformat
 
@@ -130,10 +131,49 @@ def _disown(nb):
     return nb
 
 
+def private_paths() -> list[tuple[str, str]]:
+    """Where the grader lives on its machine, longest first, and what a student reads instead: the
+    warnings their code printed while graded name files of the grading machine's Python environment."""
+    import sys
+
+    from ..paths import ROOT
+
+    places = {}
+    for path, label in ((sys.prefix, "<python>"), (sys.base_prefix, "<python>"), (str(ROOT), "<grader>")):
+        for p in {path, str(Path(path).resolve())}:
+            if len(p) > 1:
+                places[p] = label
+    return sorted(places.items(), key=lambda kv: -len(kv[0]))
+
+
+# any Python environment's files (feedback may be written on another machine than the one that graded)
+PYTHON_FILES = re.compile(r"/[^\s'\"<>:]*?/(?=lib/python\d[\d.]*/(?:site|dist)-packages/)")
+
+
+def _scrub(text, places):
+    if isinstance(text, list):
+        return [_scrub(t, places) for t in text]
+    if not isinstance(text, str):
+        return text
+    for path, label in places:
+        text = text.replace(path, label)
+    return PYTHON_FILES.sub("<python>/", text)
+
+
 def for_students(nb):
-    "`nb` without anything we added for graders (in place; returns `nb`)."
+    """`nb` without anything we added for graders, and without the grading machine's paths in outputs
+    (in place; returns `nb`)."""
+    places = private_paths()
     nb.cells = [c for c in nb.cells if audience(c) != GRADERS]
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.get("outputs", []) if audience(o) != GRADERS]
+            for out in cell.outputs:
+                if "text" in out:
+                    out["text"] = _scrub(out["text"], places)
+                if "traceback" in out:
+                    out["traceback"] = _scrub(out["traceback"], places)
+                for mime in ("text/plain", "text/html", "text/markdown"):
+                    if mime in out.get("data", {}):
+                        out["data"][mime] = _scrub(out["data"][mime], places)
     return nb
