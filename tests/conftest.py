@@ -6,7 +6,11 @@ Without it, data tests skip locally, but fail under CI (`CI` set): CI must never
 """
 from __future__ import annotations
 
+import functools
+import http.server
 import os
+import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -70,3 +74,25 @@ def artifacts_dir() -> Path:
     folder = Path(os.environ.get("CH4GRADE_TEST_ARTIFACTS") or ROOT / ".cache" / "test-artifacts")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@pytest.fixture
+def http_mirror(tmp_path, mnist_dir):
+    """An MNIST mirror on a local HTTP server (no machine here reaches the internet); returns (base URL of a
+    good mirror, base URL of a mirror serving corrupt files)."""
+    from reference.data.locate import FILES
+    root = tmp_path / "www"
+    (root / "good").mkdir(parents=True)
+    (root / "bad").mkdir()
+    for f in FILES:
+        src = mnist_dir / f
+        shutil.copy(src, root / "good" / f)
+        (root / "bad" / f).write_bytes(b"\x1f\x8b" + bytes(src.stat().st_size - 2))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    yield base + "good/", base + "bad/"
+    server.shutdown()
+    server.server_close()

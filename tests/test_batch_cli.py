@@ -89,6 +89,16 @@ def test_fail_under_and_missing_files_exit_codes(course, tmp_path):
     assert ch4grade(env, "grade", tmp_path / "nope.ipynb", "--out", tmp_path).returncode == 2
 
 
+def test_check_exits_1_on_a_failing_public_check_and_0_when_all_pass(course):
+    "`ch4grade check`, as a student runs it: the failing item named on the last line, exit 1; all pass, exit 0."
+    d, subs, env = course
+    wrong = ch4grade(env, "check", subs / "bob.ipynb", "--assignment", "tiny")
+    assert wrong.returncode == 1, wrong.stdout + wrong.stderr
+    assert wrong.stdout.strip().splitlines()[-1] == "1 item(s) with a failing public check: dist (exit 1)"
+    right = ch4grade(env, "check", subs / "alice.ipynb", "--assignment", "tiny")
+    assert right.returncode == 0 and right.stdout.strip().endswith("every public check passes"), right.stdout
+
+
 def test_pytest_plugin_one_test_per_check(course):
     d, subs, env = course
     bob = subs / "bob.ipynb"

@@ -8,14 +8,11 @@ checks its file list and writes a subset.
 from __future__ import annotations
 
 import csv
-import functools
 import gzip
-import http.server
 import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -127,26 +124,6 @@ def test_md5_is_checked_and_rechecked_after_a_change(mnist_copy, data_cache):
     path.write_bytes(bytes(data[:-5]))
     with pytest.raises(MnistDataError, match="28876 bytes, but the original has 28881"):
         locate.mnist_dir()
-
-
-@pytest.fixture
-def http_mirror(tmp_path, mnist_dir):
-    "A local HTTP server; returns (base URL of a good mirror, base URL of a mirror serving corrupt files)."
-    root = tmp_path / "www"
-    (root / "good").mkdir(parents=True)
-    (root / "bad").mkdir()
-    for f in FILES:
-        src = mnist_dir / f
-        shutil.copy(src, root / "good" / f)
-        (root / "bad" / f).write_bytes(b"\x1f\x8b" + bytes(src.stat().st_size - 2))
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
-    yield base + "good/", base + "bad/"
-    server.shutdown()
-    server.server_close()
 
 
 def test_download_tries_mirrors_checks_md5_and_writes_atomically(http_mirror, mnist_dir, tmp_path, capsys):

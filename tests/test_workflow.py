@@ -483,14 +483,26 @@ def test_demo_students_are_built_from_the_source(course):
 
 # -- the demo, end to end ------------------------------------------------------------------------------
 @pytest.mark.slow
-def test_demo_end_to_end(tmp_path, mnist_dir, monkeypatch):
+def test_demo_end_to_end(tmp_path, http_mirror, monkeypatch):
+    """The README's main command as on a newcomer's machine: no $CH4GRADE_MNIST_DIR, no ../shared beside the
+    checkout, an empty download cache. The demo downloads MNIST once (here from a local mirror) into the
+    cache `ch4grade data` uses, then runs every step."""
+    from autograders.workflow import course as course_module
     from autograders.workflow.demo import DEMO_ASSIGNMENTS, run_demo
+    from reference.data import locate
 
     missing = [a for a in DEMO_ASSIGNMENTS if a not in REAL]
     if missing:
         pytest.skip(f"assignments not written yet: {missing}")
     monkeypatch.setenv("FASTAI_HOME", os.environ.get("CH4GRADE_TEST_FASTAI_HOME") or str(tmp_path / "fastai"))
-    res = run_demo(tmp_path / "demo", jobs=2, progress=False, log=lambda *a: None)
+    monkeypatch.delenv(locate.MNIST_DIR_ENV)
+    monkeypatch.setenv(locate.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(locate, "MIRRORS", (http_mirror[0],))
+    monkeypatch.setattr(course_module, "project_root", lambda: tmp_path / "fresh-clone" / "ch4grade")
+    said = []
+    res = run_demo(tmp_path / "demo", jobs=2, progress=False, log=said.append)
+    cache = (tmp_path / "cache" / "mnist").resolve()
+    assert said[0] == f"MNIST files: {cache}" and sorted(p.name for p in cache.iterdir()) == sorted(locate.FILES)
     c = res.course
     assert c.root == (tmp_path / "demo").resolve() and res.inbox.parent.parent == c.root
     assert all(r.ok for r in res.released)

@@ -14,7 +14,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--assignment", nargs="+", action="extend", dest="assignments", metavar="NAME",
                         help=f"what the demo students hand in (default: {' '.join(DEMO_ASSIGNMENTS)})")
     parser.add_argument("--mnist", metavar="DIR", help="the folder with the four MNIST .gz files "
-                        "(default: $CH4GRADE_MNIST_DIR, else ../shared/data/mnist beside the checkout)")
+                        "(default: $CH4GRADE_MNIST_DIR, else ../shared/data/mnist beside the checkout, else the "
+                        "download cache $CH4GRADE_CACHE/mnist, downloaded once when missing)")
     parser.add_argument("--no-data", action="store_true", help="skip preparing MNIST_SAMPLE (already there)")
     isolation.add_argument(parser)
 
