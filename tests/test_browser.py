@@ -139,7 +139,8 @@ def test_check_cells_show_each_checks_feedback(page, formgrader, artifacts_dir):
     cell = page.locator("div.cell", has=page.locator("#double_check"))
     shown = cell.locator(".output_wrapper").inner_text()
     assert cell.locator(".output_wrapper").is_visible()
-    assert "✓" in shown or "✗" in shown or "check" in shown, shown
+    assert "ch4grade, for graders" in shown and "double: 1 / 2, partial credit" in shown, shown
+    assert "✓ double(3) is 6: passed" in shown and "(hidden): failed" in shown, shown   # each check, hidden too
 
 
 @browser_test
@@ -148,6 +149,16 @@ def test_a_prose_cells_rubric_suggestion_is_visible_in_formgrader(page, formgrad
     note = page.locator("div.text_cell", has_text="[rubric suggestion")
     assert note.count() >= 1 and note.first.is_visible()          # a cell the grader reads, not a placeholder
     assert "Missing: stochastic" in note.first.inner_text()
+    # a grader types a comment over the gradebook's copy of the suggestion: the graders' cell still shows it
+    with page.expect_response(lambda r: "/formgrader/api/comment/" in r.url and r.request.method == "PUT") as put:
+        page.fill("#q01-comment", "Say which gradient.")
+        page.press("#q01-comment", "Tab")
+    assert put.value.ok
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert page.input_value("#q01-comment") == "Say which gradient."
+    note = page.locator("div.text_cell", has_text="[rubric suggestion")
+    assert note.count() >= 1 and "Missing: stochastic" in note.first.inner_text()
 
 
 @browser_test

@@ -373,6 +373,9 @@ def test_feedback_never_reveals_hidden_material(graded):
     assert "double(3) is 6" in bob and "(hidden)" in bob and "hidden check did not pass" in bob
     assert "See the chapter's SGD section." in bob and "Pending: this answer is graded by hand" in bob   # the annotated notebook
     assert "Feedback:" in bob and "def double" in bob and "pending (graded by hand)" in bob
+    for page in (alice, bob):    # a written answer nobody has graded is pending, never a zero
+        assert "q01 : pending (graded by hand), out of 1" in page and "Written response" not in page
+        assert "Score: 0.0 / 1.0" not in page
     for page in (alice, bob, *raw):
         for secret in ("-4.5", "-2.25", "double(-2.25)", SECRET_CODE, SECRET_PROSE, "41 + 1", SUGGESTION_TAG,
                        "stochastic", "hidden=True"):

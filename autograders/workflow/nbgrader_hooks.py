@@ -6,7 +6,8 @@ The course's `nbgrader_config.py` sets `GenerateFeedback.preprocessors = FEEDBAC
 `StudentView`, after nbgrader's GetGrades:
 - removes every output and cell `annotate` added for graders (hidden checks' details, rubric notes);
 - drops a comment that is an unreviewed rubric suggestion (the gradebook's auto comment);
-- says "pending" under a written answer nobody has graded yet (nbgrader alone would show 0 / P);
+- says "pending" under a written answer nobody has graded yet, and keeps nbgrader's page from printing
+  "Score: 0.0 / P" for it (its table of contents and cell heading show no score for it);
 - puts a summary first: the total, and each item's score and status.
 If ch4grade cannot be imported where nbgrader runs, the config fails to load and nbgrader stops: no
 feedback at all rather than one that leaks.
@@ -20,7 +21,7 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from .annotate import STUDENT, for_students
 from .gradebook import CHECK_SUFFIX, is_suggestion
 
-PENDING = "Pending: this answer is graded by hand; its score above is not final."
+PENDING = "Pending: this answer is graded by hand and has no score yet."
 
 
 def _cell(text: str) -> nbformat.NotebookNode:
@@ -64,11 +65,16 @@ class StudentView(NbGraderPreprocessor):
                 except MissingEntry:
                     continue
                 status = _status(grade)
-                if status.startswith("pending"):
-                    pending += 1
-                    cells.append(_cell(f"*{PENDING}*"))
                 item = meta["grade_id"][: -len(CHECK_SUFFIX)] if meta["grade_id"].endswith(CHECK_SUFFIX) \
                     else meta["grade_id"]
+                if status.startswith("pending"):
+                    # not a zero: nbgrader's page would print "Score: 0.0 / P" for a graded cell, so this one
+                    # is shown as an answer (its comment still shown) with the pending note under it
+                    meta["grade"] = False
+                    pending += 1
+                    cells.append(_cell(f"*{PENDING}*"))
+                    rows.append(f"- **{item}**: {status}, out of {float(grade.max_score or 0):g}")
+                    continue
                 rows.append(f"- **{item}**: {float(grade.score or 0):g} / {float(grade.max_score or 0):g}, {status}")
             nb.cells = cells
         head = [f"## Feedback: {info['assignment']}",
