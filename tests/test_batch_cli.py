@@ -89,13 +89,16 @@ def test_fail_under_and_missing_files_exit_codes(course, tmp_path):
     assert ch4grade(env, "grade", tmp_path / "nope.ipynb", "--out", tmp_path).returncode == 2
 
 
-def test_check_exits_1_on_a_failing_public_check_and_0_when_all_pass(course):
+def test_check_exits_1_on_a_failing_public_check_and_0_when_all_pass(course, tmp_path):
     "`ch4grade check`, as a student runs it: the failing item named on the last line, exit 1; all pass, exit 0."
-    d, subs, env = course
-    wrong = ch4grade(env, "check", subs / "bob.ipynb", "--assignment", "tiny")
+    _, _, env = course         # (its own notebooks: the class's are resubmitted by another test)
+    wrong = tiny.notebook(tmp_path, {"dist": "def mnist_distance(a, b): return ((a - b)**2).mean((-1, -2))"},
+                          name="wrong.ipynb")
+    right = tiny.notebook(tmp_path, name="right.ipynb")
+    wrong = ch4grade(env, "check", wrong, "--assignment", "tiny")
     assert wrong.returncode == 1, wrong.stdout + wrong.stderr
     assert wrong.stdout.strip().splitlines()[-1] == "1 item(s) with a failing public check: dist (exit 1)"
-    right = ch4grade(env, "check", subs / "alice.ipynb", "--assignment", "tiny")
+    right = ch4grade(env, "check", right, "--assignment", "tiny")
     assert right.returncode == 0 and right.stdout.strip().endswith("every public check passes"), right.stdout
 
 
