@@ -133,7 +133,7 @@ def grade_remotely(name: str, data: bytes, assignment, config, student,
 def runner(client):
     """A `batch.run_worker` stand-in that runs each submission as a Dask task (see the module's text):
     same arguments, same answers (never raises); the executed notebook is written here, by the grading
-    process. `run.abort()` tells every running task to stop."""
+    process. A run that sees `stop` sets the batch's Dask Event, which tells every running task to stop."""
     from distributed import Event
 
     from .batch import INTERRUPTED
@@ -163,5 +163,4 @@ def runner(client):
         except Exception as e:  # a lost worker, a lost scheduler, another ch4grade version on the workers
             return None, f"the Dask task failed ({type(e).__name__}: {str(e)[:300]})"
 
-    run.abort = aborted.set
     return run

@@ -53,23 +53,24 @@ def _test(number: int, item_id: str, item: ItemResult | None, cell) -> dict:
 def gradescope_results(result: SubmissionResult | None, grades=None) -> dict:
     """Gradescope's results.json from an engine result (or None) and, when there is a gradebook, its
     `SubmissionGrades` (then one test per grade cell, scores from the gradebook)."""
-    items = {i.id: i for i in result.items} if result is not None else {}
+    result = result if result is not None else SubmissionResult("", None)    # no engine result: nothing from it
+    items = {i.id: i for i in result.items}
     if grades is not None:
         rows = [(c.item, items.get(c.item), c) for c in grades.cells]
     else:
-        rows = [(i.id, i, None) for i in (result.items if result is not None else []) if i.status != "manual"]
+        rows = [(i.id, i, None) for i in result.items if i.status != "manual"]
     tests = [_test(n, item_id, item, cell) for n, (item_id, item, cell) in enumerate(rows, 1)]
-    assignment = (result.assignment if result is not None else None) or (grades.assignment if grades else None)
-    student = (result.student if result is not None else None) or (grades.student if grades else None)
-    if result is not None and result.status == "error" and result.error:
+    assignment = result.assignment or (grades.assignment if grades else None)
+    student = result.student or (grades.student if grades else None)
+    if result.status == "error" and result.error:
         output = "The grader could not run the whole notebook: " + result.error.splitlines()[0][:300]
     else:
         output = f"Graded {assignment or 'the notebook'}."
-    notes = [n for n in (result.notes if result is not None else []) if "Traceback" not in n]
+    notes = [n for n in result.notes if "Traceback" not in n]
     pending = [t["extra_data"]["item"] for t in tests if "status" not in t]
     if pending:
         notes.append(f"Written answers still to be graded by hand: {', '.join(pending)}.")
-    seconds = (result.timings.get("total_s") if result is not None else None) or 0.0
+    seconds = result.timings.get("total_s") or 0.0
     return {"score": round(sum(t.get("score", 0) for t in tests), 6),
             "execution_time": round(float(seconds), 3),
             "output": "\n".join([output, *notes]), "output_format": "text", "visibility": "visible",
