@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reproduce": ("reference.reproduce", "run the whole chapter (and its Further Research) and compare with the book"),
     "grade": ("autograders.commands.grade", "grade notebooks: isolated execution, checks, JSON/Gradescope/JUnit results"),
     "check": ("autograders.commands.check", "run the public checks of a notebook on this machine (for students)"),
+    "suggest": ("autograders.commands.suggest", "suggested scores for a notebook's prose answers (for graders)"),
     "release": ("autograders.workflow.commands.release", "nbgrader generate_assignment for one or all assignments"),
     "collect": ("autograders.workflow.commands.collect", "a folder or zip of submissions into nbgrader's submitted/ layout"),
     "autograde": ("autograders.workflow.commands.autograde", "grade collected submissions into nbgrader's gradebook"),

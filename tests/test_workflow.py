@@ -267,15 +267,13 @@ def graded(course, tmp_path, monkeypatch):
 def grade_alice_and_bob(course, tmp_path, monkeypatch):
     """alice right, bob wrong on the hidden check only, graded by the real engine; a stub rubric.
     (Also the shared course of tests/test_browser.py, there with a module-scoped MonkeyPatch.)"""
-    import sys
-    import types
+    from autograders.prose import Suggestion
+    from autograders.workflow import autograde as autograde_module
 
-    rubric = types.ModuleType("autograders.rubric")
-    rubric.suggest = lambda item_id, text: {"score": 0.5, "max_score": 1, "matched": ["gradient"],
-                                            "missed": ["stochastic"], "misconceptions": [], "note": "short"}
-    monkeypatch.setitem(sys.modules, "autograders.rubric", rubric)
-    import autograders   # once the real module was imported, `from autograders import rubric` reads this
-    monkeypatch.setattr(autograders, "rubric", rubric, raising=False)
+    def stub(assignment, answers):   # the fixture unit has no answer key: a fixed suggestion per prose answer
+        return {i: Suggestion(i, 0.5, 1, [{"id": "gradient", "points": 0.5, "words": ["gradient"]}], ["stochastic"],
+                              [], ["en"], 0.55, ["short"]) for i in answers}
+    monkeypatch.setattr(autograde_module, "suggest_prose", stub)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     nbformat.write(student_nb(course, "return 2 * x", "Gradient steps on mini-batches."),

@@ -7,7 +7,7 @@ For each submitted/<student>/<assignment>/<notebook>.ipynb:
    grade cells put back from the gradebook (so formgrader can show every cell), annotated (`annotate`),
    with nbgrader's timestamp.txt; and the engine's `SubmissionResult` as
    results/<student>/<assignment>/<notebook>.results.json (`Course.result` reads it back);
-3. record the scores in the gradebook (see `gradebook.record_result`) with the rubric's suggestion for
+3. record the scores in the gradebook (see `gradebook.record_result`) with the prose suggestion for
    every prose answer.
 A submission already graded from the same bytes is not graded again (resume: the batch's resume index,
 `.grading/<assignment>/results/`) unless `force`; its newest result is still written out and re-recorded,
@@ -34,7 +34,6 @@ from .course import Course, Submission, WorkflowError
 from .files import atomic_write_text
 from .gradebook import record_result
 
-MAX_PROSE_CHARS = 20_000   # what the rubric reads of one prose answer
 
 # grader(path, assignment, source notebook or None, student) -> (SubmissionResult, executed notebook text or None)
 Grader = Callable[[str, str], tuple]
@@ -194,44 +193,33 @@ def _restore_cells(course: Course, sub: Submission, text: str, result: Submissio
     return nbformat.writes(annotate(nb, result, suggestions))
 
 
+def suggest_prose(assignment: str, answers: dict[str, str]) -> dict:
+    "{item id: Suggestion} for a submission's prose answers (the whole notebook's, so pasted text is caught)."
+    from autograders.prose import load_key, suggest_notebook
+    key = load_key(assignment)
+    return suggest_notebook({i: t for i, t in answers.items() if i in key}, key)
+
+
 def _suggestions(course: Course, sub: Submission, result: SubmissionResult, warn: list[str]) -> dict:
-    "The rubric's suggestion for every prose item of the result (none when there is no rubric yet)."
+    "The suggestion for every prose item of the result (none when the unit has no answer key)."
     manual = [i for i in result.items if i.status == "manual"]
     if not manual:
         return {}
+    from autograders.prose import AnswerKeyError
+    from autograders.prose.answers import MAX_CHARS, prose_answers
     try:
-        from autograders import rubric
-    except ImportError:
-        warn.append("autograders.rubric is not available: no suggestions for prose answers")
-        return {}
-    key = None
-    if hasattr(rubric, "load_key"):
-        try:
-            key = rubric.load_key(sub.assignment)
-        except FileNotFoundError:
-            warn.append(f"no answer key for {sub.assignment} (answer_key.yaml in its folder): its prose answers get no suggestion")
-            return {}
-    answers = _answer_texts(sub.path)
-    out = {}
-    for item in manual:
-        text = item.answer
-        if text is None:
-            text = answers.get(item.id, "")
-        text = str(text)[:MAX_PROSE_CHARS]      # a suggestion for a prose answer, not a parser for 64 MB of text
-        try:
-            out[item.id] = rubric.suggest(item.id, text, key) if key is not None else rubric.suggest(item.id, text)
-        except Exception as e:  # an item missing from the answer key, a rubric bug: grade by hand
-            warn.append(f"{sub.student}/{sub.assignment}: no rubric suggestion for {item.id} ({type(e).__name__}: {e})")
-    return out
-
-
-def _answer_texts(path: Path) -> dict[str, str]:
-    try:
-        nb = nbformat.read(path, as_version=4)
+        cells = prose_answers(nbformat.read(sub.path, as_version=4), {i.id for i in manual})
     except Exception:
-        return {}
-    return {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("grade_id")}
+        cells = {}
+    answers = {i.id: str(i.answer if i.answer is not None else cells.get(i.id, ""))[:MAX_CHARS] for i in manual}
+    try:
+        return suggest_prose(sub.assignment, answers)
+    except FileNotFoundError:
+        warn.append(f"no answer key for {sub.assignment} (answer_key.yaml in its folder): its prose answers get no suggestion")
+    except Exception as e:  # an item missing from the key, a broken key, a bug: graders grade by hand
+        kind = "the answer key is broken" if isinstance(e, AnswerKeyError) else type(e).__name__
+        warn.append(f"{sub.student}/{sub.assignment}: no suggestions for its prose answers ({kind}: {e})")
+    return {}
 
 
 def _batch_available() -> bool:

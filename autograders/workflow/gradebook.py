@@ -3,7 +3,7 @@
 Into it (`record_result`): each autograded item's score becomes the `auto_score` of the grade cell
 `<item id>_check`; a manual score already given there is kept (nbgrader's `score` prefers it) and the
 cell is flagged for review, as nbgrader's own autograde does. Prose items are left to the grader: their
-`auto_score` stays empty and `needs_manual_grade` true; the rubric's suggestion is stored as the cell's
+`auto_score` stays empty and `needs_manual_grade` true; the prose suggestion is stored as the cell's
 `auto_comment`, starting with SUGGESTION_TAG so that nobody mistakes it for a reviewed comment (and so
 that feedback never shows it to the student).
 
@@ -25,18 +25,31 @@ def is_suggestion(comment: str | None) -> bool:
 
 
 def format_suggestion(s) -> str:
-    "A rubric Suggestion (or a dict with its fields) as the text of an auto comment."
+    "A prose Suggestion (or a dict with its fields) as the text of an auto comment, for graders."
     get = (lambda k: s.get(k)) if isinstance(s, dict) else (lambda k: getattr(s, k, None))
     parts = [f"{SUGGESTION_TAG} {_num(get('score'))} / {_num(get('max_score'))} points."]
+    if get("confidence") is not None:
+        low = get("low_confidence")
+        parts.append(f"Confidence {float(get('confidence')):.2f}{' - LOW, read the answer closely' if low else ''}.")
+    if get("languages"):
+        parts.append("Language: " + "+".join(get("languages")) + ".")
     if get("matched"):
-        parts.append("Matched: " + "; ".join(map(str, get("matched"))) + ".")
+        parts.append("Stated: " + "; ".join(map(_evidence, get("matched"))) + ".")
     if get("missed"):
         parts.append("Missing: " + "; ".join(map(str, get("missed"))) + ".")
     if get("misconceptions"):
-        parts.append("Possible misconception: " + "; ".join(map(str, get("misconceptions"))) + ".")
-    if get("note"):
-        parts.append(str(get("note")))
+        parts.append("Misconception: " + "; ".join(map(_evidence, get("misconceptions"))) + ".")
+    if get("flags"):
+        parts.append("Check: " + "; ".join(map(str, get("flags"))) + ".")
     return " ".join(parts)
+
+
+def _evidence(m) -> str:
+    "'id (\"words\")' for a matched key point or misconception; plain ids as they are."
+    if isinstance(m, dict):
+        words = " / ".join(map(str, m.get("words") or []))
+        return f"{m.get('id')} (\"{words}\")" if words else str(m.get("id"))
+    return str(m)
 
 
 def _num(x) -> str:
@@ -55,7 +68,7 @@ class RecordOutcome:
 def record_result(gb, student: str, assignment: str, notebook: str, result: SubmissionResult,
                   suggestions: dict | None = None, timestamp: str | None = None) -> RecordOutcome:
     """Write one submission's engine result into the gradebook `gb`.
-    `suggestions` maps a prose item id to its rubric Suggestion."""
+    `suggestions` maps a prose item id to its prose Suggestion."""
     from nbgrader.api import MissingEntry
 
     out = RecordOutcome()
@@ -77,7 +90,7 @@ def record_result(gb, student: str, assignment: str, notebook: str, result: Subm
             try:
                 comment = gb.find_comment(item_id, notebook, assignment, student)
             except MissingEntry:
-                out.warnings.append(f"{student}/{assignment}: no solution cell {item_id!r} for the rubric's suggestion")
+                out.warnings.append(f"{student}/{assignment}: no solution cell {item_id!r} for the prose suggestion")
                 continue
             comment.auto_comment = format_suggestion(s)
             out.suggested += 1

@@ -3,7 +3,7 @@
 Every code check draws its inputs while grading from `ns.rng` / `ns.random` (seeded from the grading's
 check seed, the item and the check only: the same seed reproduces a grading exactly), so a value typed
 into the notebook never passes where a working function does. Prose items (`A.manual`) have a key with
-English and Korean key terms in `answer_key.yaml` beside this file (see `autograders.rubric`).
+English and Korean key terms in `answer_key.yaml` beside this file (see `autograders.prose`).
 
 Item ids are the answer cells' grade_ids: `qNN` for a question's (code or prose) answer and `qNN_prose`
 for the prose part of a question that also has a code part.

@@ -1,0 +1,84 @@
+"""Where an answer states a claim of the key: term lookup in clauses, with the clause's polarity.
+
+A claim is found in a sentence when its anchor term occurs in a clause whose negation is what the claim
+wants and each of its other groups occurs somewhere in the same sentence. What matched is returned as
+the key's own words, so the grader sees why.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .clauses import Analysis, Clause, Sentence
+from .key import Claim, Term
+
+
+@dataclass
+class Found:
+    sentence: Sentence
+    words: list[str]
+
+
+def _run(forms: tuple[str, ...], seq: list[str]) -> bool:
+    n = len(forms)
+    return n > 0 and any(seq[i:i + n] == list(forms) for i in range(len(seq) - n + 1))
+
+
+def term_in(term: Term, clause: Clause, text: str) -> bool:
+    "Whether `term` occurs in `clause` of the normalised answer `text`."
+    span = text[clause.start:clause.end]
+    if term.regex is not None:
+        return term.regex.search(span) is not None
+    if _run(term.forms, [t.form for t in clause.tokens]):
+        return True
+    return bool(term.surface) and term.surface in span.replace(" ", "")
+
+
+def _first(group: list[Term], clauses: list[Clause], text: str) -> str | None:
+    for term in group:
+        if any(term_in(term, c, text) for c in clauses):
+            return term.raw
+    return None
+
+
+def find_claim(claim: Claim, sentence: Sentence, text: str) -> tuple[list[str] | None, bool]:
+    """(the words that state `claim` in `sentence`, or None; whether its anchor was there with the wrong
+    polarity, e.g. denied where the key wants it asserted)."""
+    wrong_polarity = False
+    for clause in sentence.clauses:
+        anchor = _first(claim.groups[0], [clause], text)
+        if anchor is None:
+            continue
+        if claim.negated is not None and clause.negated != claim.negated:
+            wrong_polarity = True
+            continue
+        words = [anchor]
+        for group in claim.groups[1:]:
+            w = _first(group, sentence.clauses, text)
+            if w is None:
+                break
+            words.append(w)
+        else:
+            return words, wrong_polarity
+    return None, wrong_polarity
+
+
+def find_any(claims: list[Claim], analysis: Analysis, kinds: tuple[str, ...]) -> tuple[list[Found], bool]:
+    "Every sentence of a kind in `kinds` that states one of `claims`; and whether some anchor had the wrong polarity."
+    found, wrong = [], False
+    for sentence in analysis.sentences:
+        if sentence.kind not in kinds:
+            continue
+        for claim in claims:
+            words, w = find_claim(claim, sentence, analysis.text)
+            wrong |= w
+            if words:
+                found.append(Found(sentence, words))
+                break
+    return found, wrong
+
+
+def coverage(sentence: Sentence, terms: list[Term]) -> float:
+    "The share of a sentence's tokens that belong to one of `terms` (near 1 for a list of key words)."
+    forms = {f for t in terms for f in t.forms}
+    toks = sentence.tokens
+    return sum(t.form in forms for t in toks) / len(toks) if toks else 0.0

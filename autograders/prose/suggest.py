@@ -1,0 +1,193 @@
+"""A suggested score for each prose answer of a notebook, with its evidence and a confidence.
+
+For every key point of the item: was it *stated* (in a sentence with a predicate, with the polarity the
+key wants), written as a phrase ("one number per pixel"), or only as bare words, listed or
+or asked about (none counts)? Then the misconceptions the answer states cost their points, and two
+notebook-wide checks catch gaming: an answer pasted across items, and word salad carrying other
+questions' key words. Both score 0.
+
+A suggestion is never a grade: `needs_review` is always true, and it goes to graders only (the
+gradebook's auto comment and the graders' cell in formgrader), never into the student's feedback.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from . import gaming
+from .clauses import Analysis, analyse
+from .key import Item, load_key
+from .match import coverage, find_any
+from .text import languages
+
+PLACEHOLDERS = ("your answer here", "여기에 답을 쓰세요")
+LOW_CONFIDENCE = 0.6
+LIST_COVERAGE = 0.6        # a "statement" made mostly of key words, with 3+ separators, is a list
+
+
+@dataclass
+class Suggestion:
+    item_id: str
+    score: float
+    max_score: float
+    matched: list[dict] = field(default_factory=list)          # {"id", "points", "words"}: stated key points
+    missed: list[str] = field(default_factory=list)            # key point ids not stated
+    misconceptions: list[dict] = field(default_factory=list)   # {"id", "cost", "words"}
+    languages: list[str] = field(default_factory=list)         # ["ko"], ["en"], ["ko", "en"]
+    confidence: float = 1.0
+    flags: list[str] = field(default_factory=list)             # why the grader should look closer
+    note: str = ""
+    similarity: float | None = None                            # calibrated, from the optional semantic extra
+    needs_review: bool = True                                  # always: a suggestion, never a grade
+
+    @property
+    def low_confidence(self) -> bool:
+        return self.confidence < LOW_CONFIDENCE
+
+    @property
+    def matched_ids(self) -> list[str]:
+        return [m["id"] for m in self.matched]
+
+    @property
+    def misconception_ids(self) -> list[str]:
+        return [m["id"] for m in self.misconceptions]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["id"] = d.pop("item_id")
+        d["low_confidence"] = self.low_confidence
+        return {"id": d.pop("id"), **d}
+
+
+def _is_blank(text: str) -> bool:
+    t = " ".join(text.split()).lower()
+    return not t or t in PLACEHOLDERS
+
+
+def _mark_lists(item: Item, analysis: Analysis) -> None:
+    "A sentence made of key words joined by commas is a list, whatever verb holds it together."
+    if item.lists_ok:
+        return
+    terms = item.terms()
+    for s in analysis.sentences:
+        if s.kind == "statement" and s.separators >= 3 and coverage(s, terms) >= LIST_COVERAGE:
+            s.kind = "list"
+
+
+def _evaluate(item: Item, raw: str, analysis: Analysis) -> Suggestion:
+    _mark_lists(item, analysis)
+    stated = ["statement", "phrase"]
+    if item.lists_ok:
+        stated += ["terms", "list"]
+    elif len(item.key_points) == 1:      # one key point: its bare name is the answer ("Matrix multiplication")
+        stated += ["terms"]
+    matched, missed, flags = [], [], []
+    wrong_polarity = listed = False
+    for p in item.key_points:
+        found, wrong = find_any(p.claims, analysis, tuple(stated))
+        wrong_polarity |= wrong
+        if found:
+            matched.append({"id": p.id, "points": p.points, "words": found[0].words})
+            continue
+        missed.append(p.id)
+        listed |= bool(find_any(p.claims, analysis, ("terms", "list", "question"))[0])
+    order = [p.id for p in item.key_points]
+    matched.sort(key=lambda m: order.index(m["id"]))
+    missed.sort(key=order.index)
+    mis = []
+    text = analysis.text
+    for m in item.misconceptions:
+        words = None
+        if m.claims:
+            found, _ = find_any(m.claims, analysis, ("statement", "phrase", "terms"))
+            words = found[0].words if found else None
+        if words is None:
+            hit = next((p.search(text) for p in m.patterns if p.search(text)), None)
+            words = [hit.group()] if hit else None
+        if words and not any(u.search(text) for u in m.unless):
+            mis.append({"id": m.id, "cost": m.cost, "words": words})
+    score = sum(m["points"] for m in matched) - sum(m["cost"] for m in mis)
+    score = round(min(max(score, 0.0), item.points), 2)
+    if listed:
+        flags.append("key words listed or asked about, not stated")
+    if wrong_polarity:
+        flags.append("a key idea appears denied or asked about: read the sentence")
+    if mis:
+        flags.append("states a misconception")
+    return Suggestion(item.id, score, item.points, matched, missed, mis, languages(raw), flags=flags)
+
+
+def _confidence(s: Suggestion, analysis: Analysis) -> float:
+    c = 0.9
+    share = s.score / s.max_score if s.max_score else 0.0
+    c -= 0.25 if s.misconceptions else 0.0
+    c -= 0.15 if any("denied" in f for f in s.flags) else 0.0
+    c -= 0.1 if any("listed" in f for f in s.flags) else 0.0
+    c -= 0.2 if 0 < share < 1 else 0.0     # partial credit: where graders and the key disagree most
+    c -= 0.1 if len(analysis.tokens) > 120 else 0.0
+    if s.similarity is not None:
+        gap = abs(s.similarity - share)
+        if gap >= 0.6:
+            c -= 0.25
+            s.flags.append(f"its meaning looks {'closer to' if s.similarity > share else 'further from'} "
+                           f"the model answer than the score says")
+        elif gap <= 0.25:
+            c += 0.1
+    if any(f.startswith(("pasted", "word salad")) for f in s.flags):
+        c = min(c, 0.5)
+    return round(min(max(c, 0.05), 1.0), 2)
+
+
+def _note(s: Suggestion) -> str:
+    n = len(s.matched) + len(s.missed)
+    parts = [f"{len(s.matched)}/{n} key points stated"]
+    if s.misconceptions:
+        parts.append("misconception: " + ", ".join(f"{m['id']} (-{m['cost']:g})" for m in s.misconceptions))
+    parts += s.flags
+    parts.append(f"confidence {s.confidence:.2f}" + (" (LOW: read it closely)" if s.low_confidence else ""))
+    return "; ".join(parts)
+
+
+def suggest_notebook(answers: dict[str, str], key: dict[str, Item] | None = None,
+                     semantic="auto") -> dict[str, Suggestion]:
+    """Suggestions for every answer in `answers` ({item_id: text}) that the key has an item for; the answers
+    are read together, so a text pasted across items is caught. `semantic`: "auto" (use the optional extra
+    when installed), None (never), or a `semantic.Semantic`."""
+    key = load_key() if key is None else key
+    if semantic == "auto":
+        from . import semantic as sem
+        semantic = sem.for_key(key)
+    unknown = [i for i in answers if i not in key]
+    if unknown:
+        raise KeyError(f"no answer key entry for {', '.join(map(repr, unknown))}")
+    out, analyses = {}, {}
+    own = gaming.own_terms(key)
+    for item_id, raw in answers.items():
+        item = key[item_id]
+        if _is_blank(raw or ""):
+            out[item_id] = Suggestion(item_id, 0.0, item.points, [], [p.id for p in item.key_points], [], [],
+                                      1.0, [], "empty answer: nothing to read")
+            continue
+        analysis = analyses[item_id] = analyse(raw)
+        s = _evaluate(item, raw, analysis)
+        salad = gaming.is_salad(analysis, item_id, own)
+        if salad:
+            s.flags.append(f"word salad: key words of {', '.join(salad)}")
+        out[item_id] = s
+    for item_id, other in gaming.pasted(analyses).items():
+        out[item_id].flags.append(f"pasted: same text as {other}")
+    for item_id, s in out.items():
+        if item_id not in analyses:
+            continue
+        if any(f.startswith(("pasted", "word salad")) for f in s.flags):
+            s.score = 0.0
+        if semantic is not None:
+            s.similarity = semantic.similarity(item_id, answers[item_id])
+        s.confidence = _confidence(s, analyses[item_id])
+        s.note = _note(s)
+    return out
+
+
+def suggest(item_id: str, answer: str, key: dict[str, Item] | None = None, semantic="auto") -> Suggestion:
+    "The suggestion for one answer on its own (no paste check: use `suggest_notebook` for a whole notebook)."
+    return suggest_notebook({item_id: answer}, key, semantic)[item_id]
