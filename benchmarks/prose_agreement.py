@@ -2,7 +2,7 @@
 
     uv run python benchmarks/prose_agreement.py [--assignment ch04_questionnaire] [--no-semantic] [--show N]
 
-Reads the labelled answers in tests/prose_eval/ (dev.yaml: the set the answer key was tuned on;
+Reads the labelled answers in tests/prose_eval/ (dev.yaml, dev2.yaml: the sets the answer key was tuned on;
 holdout.yaml: written separately and never used for tuning) and prints, per set:
 - agreement of the suggested band (right: share >= 0.75, wrong: <= 0.25, else partial) with the label,
   by language and by kind (target >= 90%);
@@ -20,7 +20,6 @@ import argparse
 import os
 import statistics
 import sys
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -75,7 +74,7 @@ def evaluate(name: str, answers: list[dict], key, semantic, show: int) -> dict:
     for k in sorted(by, key=lambda k: (k != "all", k)):
         ok, tot = by[k]
         print(f"  {k:<22} {ok:>4}/{tot:<4} {100 * ok / tot:5.1f}%")
-    print(f"  keyword baseline (old rubric): {base_ok}/{n} = {100 * base_ok / n:.1f}%")
+    print(f"  keyword baseline (any key term anywhere, as the old rubric did; same key): {base_ok}/{n} = {100 * base_ok / n:.1f}%")
     if stuffed:
         print(f"  stuffed answers: mean suggested share {100 * statistics.mean(stuffed):.1f}% "
               f"(baseline {100 * statistics.mean(stuffed_base):.1f}%), n={len(stuffed)}")
@@ -134,7 +133,7 @@ def main() -> None:
     ap.add_argument("--assignment", default="ch04_questionnaire")
     ap.add_argument("--no-semantic", action="store_true", help="leave the optional encoder out")
     ap.add_argument("--show", type=int, default=0, help="print the first N disagreements of each set")
-    ap.add_argument("--sets", default="dev,holdout")
+    ap.add_argument("--sets", default="dev,dev2,holdout")
     args = ap.parse_args()
     if args.no_semantic:
         os.environ["CH4GRADE_SEMANTIC"] = "0"

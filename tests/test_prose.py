@@ -170,8 +170,9 @@ def test_every_model_answer_and_source_notebook_answer_gets_full_marks(assignmen
     manual = {i.id: float(i.points) for i in get_assignment(assignment).manual_items}
     assert {i: it.points for i, it in k.items()} == manual
     for item_id, item in k.items():
-        s = suggest(item_id, item.model_answer, k, semantic=None)
-        assert (s.score, s.misconceptions) == (s.max_score, []), (item_id, s.note)
+        for text in item.references:         # the model answer, and the Korean one where the key has it
+            s = suggest(item_id, text, k, semantic=None)
+            assert (s.score, s.misconceptions) == (s.max_score, []), (item_id, text[:30], s.note)
     for item_id, s in suggest_notebook(prose_answers(nbformat.read(source_notebook(assignment), 4), k), k,
                                        semantic=None).items():
         assert (s.score, s.misconceptions) == (s.max_score, []), (item_id, s.note)
@@ -278,3 +279,49 @@ def test_lab_misconceptions_are_flagged():
     s = suggest("not_learning", "It is not machine learning because its accuracy is too low.",
                 load_key("ch04_pixel_similarity"), semantic=None)
     assert s.misconception_ids == ["accuracy_too_low"] and s.score == 0
+
+
+# ---- a red team's attacks (a student who read the engine and the key) ----------------------------------------------
+ATTACKS = [
+    ("q03", "It is average 3. It is distance. It is closer."),                      # copula filler
+    ("q30_prose", "역전파임. grad 속성 저장임."),
+    ("q03", "Average 3 with distance to closer"),                                    # relating words as glue
+    ("q30_prose", "It does not compute gradients and does not store .grad."),        # two denials, one clause
+    ("q30_prose", "It neither computes gradients nor stores them in .grad."),
+    ("q30_prose", "기울기를 계산하지 않고 .grad에 저장하지도 않는다."),
+    ("q30_prose", "Instead of computing gradients and storing them in .grad, it does nothing."),
+    ("q30_prose", "It fails to compute gradients and refuses to store them in .grad."),
+    ("q30_prose", "It computes gradients and stores them in .grad. Actually that is wrong."),   # retraction
+    ("q30_prose", "Maybe it computes the gradients and stores them in .grad, or maybe not."),   # hedging
+    ("q30_prose", "Some people say it computes the gradients and stores them in .grad, but they are mistaken."),
+    ("q30_prose", "기울기를 계산할까. .grad에 저장할까."),                                  # questions without '?'
+    ("q30_prose", "기울기를 계산합니까. .grad에 저장합니까."),
+    ("q30_prose", "backward ret\u200burns the gradients"),                            # zero-width space
+    ("q30_prose", "backward r\u0435turns the gradients"),                             # Cyrillic е
+]
+
+
+@pytest.mark.parametrize("item,text", ATTACKS)
+def test_attacks_earn_at_most_a_quarter(key, item, text):
+    s = suggest(item, text, key, semantic=None)
+    assert share(s) <= 0.25, s.note
+
+
+def test_disguised_letters_are_flagged_and_read_as_latin(key):
+    s = suggest("q30_prose", "backward r\u0435turns the gradients", key, semantic=None)
+    assert "returns_gradients" in s.misconception_ids and s.low_confidence
+    assert any("disguised" in f for f in s.flags)
+
+
+def test_korean_litotes_is_not_a_denial():
+    # "you must zero them": -지 않으면 안 된다 is a double negative, an obligation
+    a = analyse("기울기를 0으로 만들지 않으면 안 된다")
+    assert [c.negated for c in a.sentences[0].clauses] == [False]
+
+
+def test_a_generic_answer_that_fits_other_questions_is_flagged(key):
+    generic = ("The gradient of the loss is computed by backward and stored in .grad; SGD subtracts the learning "
+               "rate times the gradient from each weight in a step, on random mini-batches, and the gradients are "
+               "zeroed after each step because they accumulate. A metric is for people, the loss is for the optimiser.")
+    s = suggest("q18", generic, key, semantic=None)
+    assert any("also answers" in f for f in s.flags) and s.low_confidence

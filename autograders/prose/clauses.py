@@ -25,7 +25,10 @@ _EN_SPLIT = re.compile(r",|:|\s-\s|\b(?:but|because|since|so|whereas|while|altho
                        r"otherwise|which|rather than)\b|\band (?=(?:you|it|we|they|this|that|there|i|pytorch|then)\b)")
 _SEPARATORS = re.compile(r",|/|·|、|\||\n|\band\b|\bor\b")
 _FORMULA = re.compile(r"=|->|→|=>")
-EN_NEGATORS = {"not", "no", "never", "none", "nothing", "neither", "nor", "nobody"}
+EN_NEGATORS = {"not", "no", "never", "none", "nothing", "neither", "nor", "nobody", "fail", "refus"}
+_DENYING_START = re.compile(r"(?:instead of|rather than)\b")          # "subtract it instead of adding it"
+_KO_LITOTES = re.compile(r"(?:지 ?않|없)(?:으면|다면|고서는) ?안 ?(?:되|돼|됨|된)|지 ?않을 수 ?(?:가 )?없")
+_COPULAS = {"is", "are", "was", "were", "be", "been", "being", "am"}
 _AUX = {"is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "has", "have", "had",
         "can", "could", "will", "would", "should", "must", "may", "might", "shall", "need", "needs"}
 _DETERMINERS = {"the", "a", "an", "them", "its", "their", "our", "your", "his", "her", "each", "every"}
@@ -43,7 +46,16 @@ _VERBS = {stem(v) for v in """compute calculate store return mean make give use 
 _KO_VERBAL = {"VV", "VA", "VX", "VCP", "VCN", "XSV", "XSA", "EP", "VV-I", "VA-I", "VX-I", "VV-R", "VA-R", "VX-R"}
 _KO_NEGATORS = {("않", "VX"), ("않", "VV"), ("없", "VA"), ("아니", "VCN"), ("못", "MAG"), ("못", "VX"),
                 ("안", "MAG"), ("말", "VX"), ("불", "XPN"), ("아니요", "IC"), ("아뇨", "IC"), ("아니", "IC")}
-_KO_QUESTION_ENDINGS = ("까", "까요", "나요", "니", "냐", "는가", "ᆫ가", "ᆫ가요", "가요", "는지요")
+_KO_QUESTION_ENDINGS = ("까", "까요", "나요", "니", "냐", "는가", "ᆫ가", "ᆫ가요", "가요", "는지요", "ᆯ까", "ᆯ까요",
+                        "을까", "을까요", "ᆸ니까", "습니까", "려나", "는지", "ᆫ지", "을지", "ᆯ지")
+# a sentence that asserts nothing: hedged both ways, wondered, reported as someone else's view
+_HEDGE = re.compile(r"\bor (?:maybe |perhaps )?not\b|\bi wonder\b|\bsome (?:people )?(?:say|think|claim)\b|"
+                    r"\bi guess\b|\bnot sure\b|지도 모르|는지 모르|(?:다|라)고 (?:하는데|하지만|배웠지만|들었지만)|"
+                    r"(?:다는|라는) 사람도|(?:했|였)으면 좋겠|인지 아닌지|지 아닌지")
+# a sentence that takes back what came before it
+_RETRACT = re.compile(r"^(?:actually,? |but )?(?:that|this|the above|all (?:of )?(?:that|this)|everything above)(?:'s| is| was)? "
+                      r"(?:all )?(?:wrong|false|not true|a lie|incorrect|a joke)|^(?:just kidding|jk|lol jk)\b|"
+                      r"^(?:위|이|앞)(?:의|에)? ?(?:말|내용|답|설명)?(?:은|는|이)? ?(?:다 |모두 |전부 )?(?:틀렸|틀린|거짓|농담)|^농담")
 _EN_RELATORS = {"of", "per", "for", "to", "with", "by", "in", "on", "from", "between", "than", "into", "each",
                 "every", "at", "as", "over", "under", "across", "through", "without"}
 _KO_NO_SPLIT_EC = {"게", "지", "어야", "아야", "야", "어", "아", "도록", "기"}
@@ -65,6 +77,8 @@ class Sentence:
     kind: str                      # statement | phrase | terms | list | question
     separators: int
     clauses: list[Clause] = field(default_factory=list)
+    predicate: str = ""            # strong | copula | weak | "" (see `_predicate`)
+    retracts: bool = False         # "Actually that is wrong.": takes back the sentences before it
 
     @property
     def tokens(self) -> list[Token]:
@@ -100,37 +114,54 @@ def _korean_ends_question(ktoks) -> bool:
 
 
 def _predicate(sent: str, toks: list[Token], ktoks) -> str:
-    """"strong" (an auxiliary, a pronoun subject, a participle, "to" + verb, a Korean predicate ending),
-    "weak" (only a word that may be a verb or a noun: "step", "train", "sum"), or "" (none)."""
+    """"strong": a verb (an auxiliary or modal, a participle, "to" + verb, a common verb with its object,
+    a Korean verb or adjective with its ending); "copula": only "is"/"are", a pronoun subject or Korean
+    이다 ("It is distance.", "거리이다"); "weak": only a word that may be a verb or a noun ("step", "sum");
+    "": none."""
     words = re.findall(r"[a-z']+", sent)
-    if any(w in _AUX or w in _SUBJECTS for w in words) or any(w.endswith("ed") and len(w) > 4 for w in words):
+    if any(w in _AUX - _COPULAS for w in words) or any(w.endswith("ed") and len(w) > 4 for w in words):
         return "strong"
-    if re.search(r"\bto [a-z]", sent):
+    if any(stem(w) in _VERBS for w in re.findall(r"\bto ([a-z]+)", sent)):       # "to update the weights"
         return "strong"
+    copula = any(w in _COPULAS or w in _SUBJECTS for w in words)
     for prev, t in zip(ktoks, ktoks[1:]):
         if t.tag in ("EF", "EC", "ETN") and prev.tag in _KO_VERBAL:
-            return "strong"
-    if any(t.tag == "en" and t.form in _VERBS for t in toks[1:]):   # "squares the differences, averages them"
-        return "strong" if any(w in _DETERMINERS for w in words) else "weak"
-    return ""
+            if prev.tag != "VCP":
+                return "strong"
+            copula = True
+    determiners = any(w in _DETERMINERS for w in words)
+    if determiners and any(t.tag == "en" and t.form in _VERBS for t in toks):   # "(it) squares the differences"
+        return "strong"
+    if any(t.tag == "en" and t.form in _VERBS for t in toks[1:]):
+        return "strong" if copula else "weak"
+    return "copula" if copula else ""
 
 
 def _segments_short(sent: str) -> bool:
     "Whether the separated pieces of a sentence are one or two words each (a list of terms)."
+    return mean_piece(sent) <= 2 and len([p for p in _SEPARATORS.split(sent) if p.strip()]) >= 3
+
+
+def mean_piece(sent: str) -> float:
+    "The mean number of tokens between separators."
     pieces = [p for p in _SEPARATORS.split(sent) if p.strip()]
-    return len(pieces) >= 3 and sum(len(tokens(p)) for p in pieces) / len(pieces) <= 2
+    return sum(len(tokens(p)) for p in pieces) / len(pieces) if pieces else 0.0
 
 
 def _negated(clause_text: str, toks: list[Token], ktoks) -> bool:
+    "Any negator denies the clause (two of them deny two verbs, not each other), save Korean litotes (-지 않으면 안 된다)."
     n = sum(1 for t in toks if t.tag == "en" and t.form in EN_NEGATORS)
-    n += sum(1 for t in ktoks if (t.form, t.tag) in _KO_NEGATORS)
-    return n % 2 == 1
+    n += sum(1 for t, nxt in zip(ktoks, list(ktoks[1:]) + [None]) if (t.form, t.tag) in _KO_NEGATORS
+             and not (nxt is not None and nxt.tag == "ETM"))    # 학습되지 않은 값: denies the modifier only
+    n -= 2 * len(_KO_LITOTES.findall(clause_text))
+    return n > 0 or bool(_DENYING_START.match(clause_text.lstrip(" ,;")))
 
 
 def _clause_cuts(sent_text: str, base: int, ktoks) -> list[int]:
     cuts = {base + m.start() for m in _EN_SPLIT.finditer(sent_text) if m.start() > 0}
     for t, nxt in zip(ktoks, ktoks[1:]):
-        if t.tag == "EC" and t.form not in _KO_NO_SPLIT_EC and not nxt.tag.startswith("VX"):
+        if t.tag == "EC" and t.form not in _KO_NO_SPLIT_EC and not nxt.tag.startswith("VX") \
+                and not (nxt.form in ("안", "못") and nxt.tag == "MAG"):          # -지 않으면 안 된다: one clause
             cuts.add(t.start + t.len)
     return sorted(cuts)
 
@@ -148,23 +179,33 @@ def analyse(answer: str) -> Analysis:
         e = s + len(text[s:e].rstrip(" ."))
         stoks = [t for t in toks if s <= t.start < e]
         kt = [t for t in ktoks_all if s <= t.start < e]
-        question = sent.rstrip().endswith("?") or _korean_ends_question(kt)
+        question = sent.rstrip().endswith("?") or _korean_ends_question(kt) or bool(_HEDGE.search(sent))
+        if _RETRACT.search(sent):          # "... Actually that is wrong.": nothing before it is asserted
+            for earlier in sentences:
+                earlier.kind = "question"
+            sentences.append(Sentence(sent, s, e, "question", 0, [Clause(s, e, [], False)], retracts=True))
+            continue
         seps = len(_SEPARATORS.findall(sent))
+        pred = _predicate(sent, stoks, kt)
         if question:
             kind = "question"
-        elif _segments_short(sent) or (seps >= 2 and _predicate(sent, stoks, kt) != "strong"):
+        elif _segments_short(sent) or (seps >= 2 and pred not in ("strong", "copula") and mean_piece(sent) <= 4):
             kind = "list"
-        elif _predicate(sent, stoks, kt) or _FORMULA.search(sent):
+        elif pred or _FORMULA.search(sent):
             kind = "statement"
         else:
             related = any(w in _EN_RELATORS for w in re.findall(r"[a-z]+", sent)) or any(
                 (t.tag.startswith("J") and t.tag != "JC") or t.tag == "ETM" for t in kt)
             kind = "phrase" if related else "terms"
-        sentence = Sentence(sent, s, e, kind, seps)
+        sentence = Sentence(sent, s, e, kind, seps, predicate=pred)
         bounds = [s] + [c for c in _clause_cuts(text[s:e], s, kt) if s < c < e] + [e]
         for cs, ce in zip(bounds, bounds[1:]):
             ctoks = [t for t in stoks if cs <= t.start < ce]
             ck = [t for t in kt if cs <= t.start < ce]
+            if not ctoks and not ck and not re.search(r"\w", text[cs:ce]):
+                continue                                    # ", " between two connectives
             sentence.clauses.append(Clause(cs, ce, ctoks, _negated(text[cs:ce], ctoks, ck)))
+        if not sentence.clauses:
+            sentence.clauses.append(Clause(s, e, [], False))
         sentences.append(sentence)
     return Analysis(text, sentences)

@@ -1,11 +1,12 @@
 """Where an answer states a claim of the key: term lookup in clauses, with the clause's polarity.
 
 A claim is found in a sentence when its anchor term occurs in a clause whose negation is what the claim
-wants and each of its other groups occurs somewhere in the same sentence. What matched is returned as
+wants and each of its other groups occurs in that clause or a neighbouring one. What matched is returned as
 the key's own words, so the grader sees why.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .clauses import Analysis, Clause, Sentence
@@ -40,20 +41,31 @@ def _first(group: list[Term], clauses: list[Clause], text: str) -> str | None:
     return None
 
 
+FIRST_PERSON = re.compile(r"\b(?:i|i'm|my|me)\b|(?:^|\s)(?:저는|제가|나는|내가|저도|나도)")
+
+
 def find_claim(claim: Claim, sentence: Sentence, text: str) -> tuple[list[str] | None, bool]:
     """(the words that state `claim` in `sentence`, or None; whether its anchor was there with the wrong
-    polarity, e.g. denied where the key wants it asserted)."""
+    polarity, e.g. denied where the key wants it asserted).
+
+    The claim's other terms must be in the anchor's clause or a neighbouring one; a claim that must be
+    denied needs them in the denied clause itself, and a clause about the writer ("I did not copy this")
+    denies nothing the key asks about."""
     wrong_polarity = False
-    for clause in sentence.clauses:
+    clauses = sentence.clauses
+    for n, clause in enumerate(clauses):
         anchor = _first(claim.groups[0], [clause], text)
         if anchor is None:
             continue
         if claim.negated is not None and clause.negated != claim.negated:
             wrong_polarity = True
             continue
+        if claim.negated and FIRST_PERSON.search(text[clause.start:clause.end]):
+            continue
+        near = [clause] if claim.negated else clauses[max(n - 1, 0): n + 2]
         words = [anchor]
         for group in claim.groups[1:]:
-            w = _first(group, sentence.clauses, text)
+            w = _first(group, near, text)
             if w is None:
                 break
             words.append(w)

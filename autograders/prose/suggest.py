@@ -15,14 +15,19 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from . import gaming
-from .clauses import Analysis, analyse
+from .clauses import Analysis, mean_piece, analyse
 from .key import Item, load_key
 from .match import coverage, find_any
-from .text import languages
+from .text import disguised, languages, stem
 
+GAMED = ("pasted", "word salad", "generic")   # flags that zero the suggestion
 PLACEHOLDERS = ("your answer here", "여기에 답을 쓰세요")
 LOW_CONFIDENCE = 0.6
 LIST_COVERAGE = 0.6        # a "statement" made mostly of key words, with 3+ separators, is a list
+GENERIC_FITS = (4, 6)      # an answer that also fully answers 4 other questions is flagged; 6: it answers none
+FUNCTION_WORDS = {stem(w) for w in """it is are was were be been am this that these those which there they we you i he she
+    of per for to with by in on from between than into each every at as and or but so then also its their them
+    can could will would do does did has have had may might must should""".split()}
 
 
 @dataclass
@@ -65,16 +70,35 @@ def _is_blank(text: str) -> bool:
 
 
 def _mark_lists(item: Item, analysis: Analysis) -> None:
-    "A sentence made of key words joined by commas is a list, whatever verb holds it together."
+    """Sentences that only dress up key words count as lists or bare terms: a sentence of key words joined
+    by commas, whatever verb holds it together; "It is average 3." (a copula and at most three words, nearly
+    all key words); "Average 3 with distance to closer" (a phrase of key words)."""
     if item.lists_ok:
         return
     terms = item.terms()
+    forms = {f for t in terms for f in t.forms}
     for s in analysis.sentences:
-        if s.kind == "statement" and s.separators >= 3 and coverage(s, terms) >= LIST_COVERAGE:
+        content = [t for t in s.tokens if t.form not in FUNCTION_WORDS]
+        keyish = sum(t.form in forms for t in content) / len(content) if content else 0.0
+        if s.kind == "statement" and s.separators >= 3 and coverage(s, terms) >= LIST_COVERAGE \
+                and mean_piece(s.text) <= 2.5:
             s.kind = "list"
+        elif s.kind == "statement" and s.predicate == "copula" and len(content) <= 3 and keyish >= 0.75:
+            s.kind = "terms"
+        elif s.kind == "phrase" and 3 <= len(content) <= 5 and keyish >= 0.75:
+            s.kind = "terms"
 
 
 def _evaluate(item: Item, raw: str, analysis: Analysis) -> Suggestion:
+    kinds = [s.kind for s in analysis.sentences]
+    try:
+        return _evaluate_marked(item, raw, analysis)
+    finally:                                  # the same analysis is read against other items' keys
+        for s, k in zip(analysis.sentences, kinds):
+            s.kind = k
+
+
+def _evaluate_marked(item: Item, raw: str, analysis: Analysis) -> Suggestion:
     _mark_lists(item, analysis)
     stated = ["statement", "phrase"]
     if item.lists_ok:
@@ -123,6 +147,7 @@ def _confidence(s: Suggestion, analysis: Analysis) -> float:
     c -= 0.25 if s.misconceptions else 0.0
     c -= 0.15 if any("denied" in f for f in s.flags) else 0.0
     c -= 0.1 if any("listed" in f for f in s.flags) else 0.0
+    c -= 0.2 if any(f.startswith("it also answers") for f in s.flags) else 0.0
     c -= 0.2 if 0 < share < 1 else 0.0     # partial credit: where graders and the key disagree most
     c -= 0.1 if len(analysis.tokens) > 120 else 0.0
     if s.similarity is not None:
@@ -133,7 +158,7 @@ def _confidence(s: Suggestion, analysis: Analysis) -> float:
                            f"the model answer than the score says")
         elif gap <= 0.25:
             c += 0.1
-    if any(f.startswith(("pasted", "word salad")) for f in s.flags):
+    if any(f.startswith(GAMED + ("disguised",)) for f in s.flags):
         c = min(c, 0.5)
     return round(min(max(c, 0.05), 1.0), 2)
 
@@ -173,13 +198,22 @@ def suggest_notebook(answers: dict[str, str], key: dict[str, Item] | None = None
         salad = gaming.is_salad(analysis, item_id, own)
         if salad:
             s.flags.append(f"word salad: key words of {', '.join(salad)}")
+        elif s.score > 0:
+            fits = [o for o, other in key.items() if o != item_id and len(other.key_points) > 1
+                    and _evaluate(other, raw, analysis).score >= 0.75 * other.points]
+            if len(fits) >= GENERIC_FITS[1]:
+                s.flags.append(f"generic: it also answers {', '.join(fits)}")
+            elif len(fits) >= GENERIC_FITS[0]:
+                s.flags.append(f"it also answers {', '.join(fits)}: read it against the question")
+        if disguised(raw):
+            s.flags.append("disguised letters (zero-width or look-alike characters)")
         out[item_id] = s
     for item_id, other in gaming.pasted(analyses).items():
         out[item_id].flags.append(f"pasted: same text as {other}")
     for item_id, s in out.items():
         if item_id not in analyses:
             continue
-        if any(f.startswith(("pasted", "word salad")) for f in s.flags):
+        if any(f.startswith(GAMED) for f in s.flags):
             s.score = 0.0
         if semantic is not None:
             s.similarity = semantic.similarity(item_id, answers[item_id])

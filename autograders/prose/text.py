@@ -36,9 +36,26 @@ class Token:
         return self.tag not in ("en", "num", "sym")
 
 
+# Cyrillic and Greek letters that look Latin ("rеturns" with a Cyrillic е hides a word from the key)
+HOMOGLYPHS = str.maketrans("аеорсхуікјѕԁһɡοαεντρκιυ", "aeopcxyikjsdhgoaevtpkiu")
+MIXED_SCRIPT = re.compile(r"[a-z][\u0370-\u03ff\u0400-\u04ff]|[\u0370-\u03ff\u0400-\u04ff][a-z]")
+
+
+def disguised(text: str) -> bool:
+    "Whether the text hides letters: format characters (zero-width space, soft hyphen) or look-alike letters in a Latin word."
+    t = (text or "").lower()
+    return any(unicodedata.category(ch) == "Cf" for ch in t) or bool(MIXED_SCRIPT.search(t))
+
+
 def normalize(text: str) -> str:
-    "NFKC (full-width forms, compatibility jamo), lower case, unified quotes and dashes; keeps line breaks."
+    """NFKC (full-width forms, compatibility jamo), lower case, format characters dropped, look-alike
+    Cyrillic/Greek letters read as Latin, unified quotes and dashes; keeps line breaks."""
     text = unicodedata.normalize("NFKC", text or "").lower()
+    # a line wrapped inside a sentence is one line (markdown soft wrap); a bullet or a finished sentence is not
+    text = re.sub(r"(?<=[^\s.!?;:다요음함임됨])[ \t]*\n(?![ \t]*(?:[-•·>*+]|\d+[.)])\s)(?=[ \t]*\S)", " ", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    if MIXED_SCRIPT.search(text):
+        text = text.translate(HOMOGLYPHS)
     text = text.translate(str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "−": "-", "–": "-",
                                          "—": "-", "`": "", "*": " ", "#": " "}))
     text = re.sub(r"n't\b", " not", text.replace("cannot", "can not").replace("won't", "will not"))
