@@ -53,7 +53,7 @@ def evaluate(name: str, answers: list[dict], key, semantic, show: int) -> dict:
     from autograders.prose import suggest
     by = defaultdict(lambda: [0, 0])
     base_ok = 0
-    stuffed, stuffed_base, misses, flagged_misses = [], [], [], 0
+    stuffed, stuffed_base, misses, flagged_misses, flagged_agreements = [], [], [], 0, 0
     for a in answers:
         s = suggest(a["item"], a["text"], key, semantic=semantic)
         share = s.score / s.max_score
@@ -69,6 +69,8 @@ def evaluate(name: str, answers: list[dict], key, semantic, show: int) -> dict:
         if not ok:
             misses.append((a, s))
             flagged_misses += s.low_confidence
+        else:
+            flagged_agreements += s.low_confidence
     n = len(answers)
     print(f"\n== {name}: {n} labelled answers ==")
     for k in sorted(by, key=lambda k: (k != "all", k)):
@@ -78,7 +80,8 @@ def evaluate(name: str, answers: list[dict], key, semantic, show: int) -> dict:
     if stuffed:
         print(f"  stuffed answers: mean suggested share {100 * statistics.mean(stuffed):.1f}% "
               f"(baseline {100 * statistics.mean(stuffed_base):.1f}%), n={len(stuffed)}")
-    print(f"  disagreements flagged low-confidence for the grader: {flagged_misses}/{len(misses)}")
+    print(f"  flagged low-confidence for the grader: {flagged_misses}/{len(misses)} disagreements, "
+          f"{flagged_agreements}/{n - len(misses)} agreements")
     for a, s in misses[:show if name != "holdout" else 0]:   # the held-out set stays unread by whoever tunes the key
         print(f"   x {a['item']} [{a['label']}/{a['kind']}/{a['lang']}] got {s.score:g}/{s.max_score:g} "
               f"matched={s.matched_ids} mis={s.misconception_ids} | {a['text'][:110]!r}")

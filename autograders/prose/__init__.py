@@ -9,7 +9,7 @@ text.py (tokens, languages) -> clauses.py (statements, negation, questions) -> k
 claims) -> match.py (claims found in clauses) -> gaming.py (pasted text, word salad) -> suggest.py
 (score, evidence, confidence; semantic.py's optional second opinion).
 """
-from .key import DEFAULT_ASSIGNMENT, KeyError_ as AnswerKeyError, load_key
+from .key import DEFAULT_ASSIGNMENT, AnswerKeyError, load_key
 from .suggest import LOW_CONFIDENCE, Suggestion, suggest, suggest_notebook
 from .text import normalize
 

@@ -25,7 +25,8 @@ _EN_SPLIT = re.compile(r",|:|\s-\s|\b(?:but|because|since|so|whereas|while|altho
                        r"otherwise|which|rather than)\b|\band (?=(?:you|it|we|they|this|that|there|i|pytorch|then)\b)")
 _SEPARATORS = re.compile(r",|/|·|、|\||\n|\band\b|\bor\b")
 _FORMULA = re.compile(r"=|->|→|=>")
-EN_NEGATORS = {"not", "no", "never", "none", "nothing", "neither", "nor", "nobody", "fail", "refus"}
+EN_NEGATORS = {"not", "no", "never", "nothing", "neither", "nor", "nobody", "fail", "refus", "hardly",
+               "barely", "seldom", "rarely"}
 _DENYING_START = re.compile(r"(?:instead of|rather than)\b")          # "subtract it instead of adding it"
 _KO_LITOTES = re.compile(r"(?:지 ?않|없)(?:으면|다면|고서는) ?안 ?(?:되|돼|됨|된)|지 ?않을 수 ?(?:가 )?없")
 _COPULAS = {"is", "are", "was", "were", "be", "been", "being", "am"}
@@ -46,16 +47,31 @@ _VERBS = {stem(v) for v in """compute calculate store return mean make give use 
 _KO_VERBAL = {"VV", "VA", "VX", "VCP", "VCN", "XSV", "XSA", "EP", "VV-I", "VA-I", "VX-I", "VV-R", "VA-R", "VX-R"}
 _KO_NEGATORS = {("않", "VX"), ("않", "VV"), ("없", "VA"), ("아니", "VCN"), ("못", "MAG"), ("못", "VX"),
                 ("안", "MAG"), ("말", "VX"), ("불", "XPN"), ("아니요", "IC"), ("아뇨", "IC"), ("아니", "IC")}
-_KO_QUESTION_ENDINGS = ("까", "까요", "나요", "니", "냐", "는가", "ᆫ가", "ᆫ가요", "가요", "는지요", "ᆯ까", "ᆯ까요",
+_KO_QUESTION_ENDINGS = ("던가", "던가요", "까", "까요", "나요", "니", "냐", "는가", "ᆫ가", "ᆫ가요", "가요", "는지요", "ᆯ까", "ᆯ까요",
                         "을까", "을까요", "ᆸ니까", "습니까", "려나", "는지", "ᆫ지", "을지", "ᆯ지")
-# a sentence that asserts nothing: hedged both ways, wondered, reported as someone else's view
-_HEDGE = re.compile(r"\bor (?:maybe |perhaps )?not\b|\bi wonder\b|\bsome (?:people )?(?:say|think|claim)\b|"
-                    r"\bi guess\b|\bnot sure\b|지도 모르|는지 모르|(?:다|라)고 (?:하는데|하지만|배웠지만|들었지만)|"
-                    r"(?:다는|라는) 사람도|(?:했|였)으면 좋겠|인지 아닌지|지 아닌지")
-# a sentence that takes back what came before it
-_RETRACT = re.compile(r"^(?:actually,? |but )?(?:that|this|the above|all (?:of )?(?:that|this)|everything above)(?:'s| is| was)? "
-                      r"(?:all )?(?:wrong|false|not true|a lie|incorrect|a joke)|^(?:just kidding|jk|lol jk)\b|"
-                      r"^(?:위|이|앞)(?:의|에)? ?(?:말|내용|답|설명)?(?:은|는|이)? ?(?:다 |모두 |전부 )?(?:틀렸|틀린|거짓|농담)|^농담")
+# a sentence that asserts nothing: a question without its "?", the task read back, hedged both ways,
+# wondered, someone else's view, or a statement framed as false ("It is a myth that ...")
+_HEDGE = re.compile(
+    r"^(?:do|does|did|is|are|was|were|can|could|would|should|will|has|have|shall|may|might) "
+    r"(?:it|they|we|you|i|he|she|this|that|these|those|there|backward|sgd|pytorch|one)\b|"
+    r"^(?:how|what|why|which|when|where|who) (?:do|does|did|is|are|can|could|would|should|will)\b|"
+    r"^(?:explain|describe|discuss|define|write|todo|answer)\b|\bthe question (?:asks|is)\b|"
+    r"\bi (?:want to know|would like to know|am curious|'m curious|ask(?:ed)? (?:whether|if))\b|"
+    r"(?<!whether )\bor (?:maybe |perhaps )?not\b|\bi wonder\b|\bsome (?:people )?(?:say|think|claim)\b|\bwho knows\b|"
+    r"\bi guess\b|\bmaybe\b.*\bmaybe\b|"
+    r"\b(?:it is|it's|this is) (?:a myth|false|untrue|wrong|incorrect|a misconception|not the case|not true) that\b|"
+    r"\b(?:wrongly|falsely|mistakenly) (?:think|believe|say|claim|assume)|^(?:false|wrong|not true|myth|wrong answer) ?[:-]|"
+    r"\((?:false|wrong|not true)\)|\bsaid no one\b|"
+    r"(?:설명|서술)하(?:시오|세요|라)|지도 모르|는지 모르|(?:는지|ᆫ지|은지|을지|인지) ?(?:궁금|알고 싶)|"
+    r"(?:다|라)고들? (?:하는데|하지만|배웠지만|들었지만)|(?:다는|라는) 사람도|(?:했|였)으면 좋겠|인지 아닌지|지 아닌지|"
+    r"(?:다는|라는|는|ᆫ다는) (?:것은|건|말은|생각은) (?:오해|틀|거짓|잘못)")
+# a short sentence that takes back what came before it ("Everything I wrote above is wrong.", "Nope.")
+_RETRACT = re.compile(
+    r"(?=.*\b(?:wrong|false|untrue|joke|joking|kidding|nonsense|a lie)\b)"
+    r"(?=.*\b(?:above|wrote|written|said|none of|everything|all of (?:this|that|it)|(?:that|this)(?:'s| is| was))\b)|"
+    r"^(?:just kidding|jk|lol jk|i am joking|i'm joking|not|nope)$|"
+    r"(?=.*(?:거짓|틀렸|틀린|농담|아무 말))(?=.*(?:위|앞|지금까지|이상|모두|전부|다 ))")
+RETRACT_WORDS = 8
 _EN_RELATORS = {"of", "per", "for", "to", "with", "by", "in", "on", "from", "between", "than", "into", "each",
                 "every", "at", "as", "over", "under", "across", "through", "without"}
 _KO_NO_SPLIT_EC = {"게", "지", "어야", "아야", "야", "어", "아", "도록", "기"}
@@ -132,6 +148,8 @@ def _predicate(sent: str, toks: list[Token], ktoks) -> str:
     determiners = any(w in _DETERMINERS for w in words)
     if determiners and any(t.tag == "en" and t.form in _VERBS for t in toks):   # "(it) squares the differences"
         return "strong"
+    if words and words[0].endswith("s") and stem(words[0]) in _VERBS:      # "Computes gradients via backprop"
+        return "strong"
     if any(t.tag == "en" and t.form in _VERBS for t in toks[1:]):
         return "strong" if copula else "weak"
     return "copula" if copula else ""
@@ -153,7 +171,7 @@ def _negated(clause_text: str, toks: list[Token], ktoks) -> bool:
     n = sum(1 for t in toks if t.tag == "en" and t.form in EN_NEGATORS)
     n += sum(1 for t, nxt in zip(ktoks, list(ktoks[1:]) + [None]) if (t.form, t.tag) in _KO_NEGATORS
              and not (nxt is not None and nxt.tag == "ETM"))    # 학습되지 않은 값: denies the modifier only
-    n -= 2 * len(_KO_LITOTES.findall(clause_text))
+    n -= 2 * len(_KO_LITOTES.findall(clause_text)) + len(re.findall(r"\bnot only\b", clause_text))
     return n > 0 or bool(_DENYING_START.match(clause_text.lstrip(" ,;")))
 
 
@@ -180,7 +198,7 @@ def analyse(answer: str) -> Analysis:
         stoks = [t for t in toks if s <= t.start < e]
         kt = [t for t in ktoks_all if s <= t.start < e]
         question = sent.rstrip().endswith("?") or _korean_ends_question(kt) or bool(_HEDGE.search(sent))
-        if _RETRACT.search(sent):          # "... Actually that is wrong.": nothing before it is asserted
+        if sentences and len(sent.split()) <= RETRACT_WORDS and _RETRACT.search(sent):    # "... Actually that is wrong.": nothing before it is asserted
             for earlier in sentences:
                 earlier.kind = "question"
             sentences.append(Sentence(sent, s, e, "question", 0, [Clause(s, e, [], False)], retracts=True))

@@ -21,8 +21,10 @@ def _triples(analysis: Analysis) -> set[tuple[str, ...]]:
     return {tuple(forms[i:i + 3]) for i in range(len(forms) - 2)}
 
 
-def pasted(analyses: dict[str, Analysis]) -> dict[str, str]:
-    "{item: the other item it shares its text with} for every answer pasted across items."
+def pasted(analyses: dict[str, Analysis]) -> dict[str, tuple[str, bool]]:
+    """{item: (the other item it shares its text with, whether the two are the same text both ways)} for
+    every answer most of which is also another item's answer. Both ways (one text in two cells) scores 0;
+    one way (an answer repeated inside a longer one) is only flagged: a student may quote themselves."""
     triples = {k: _triples(a) for k, a in analyses.items()}
     out = {}
     for a, ta in triples.items():
@@ -30,8 +32,9 @@ def pasted(analyses: dict[str, Analysis]) -> dict[str, str]:
             continue
         for b, tb in triples.items():
             if a != b and len(ta & tb) >= PASTE_SHARE * len(ta):
-                out[a] = b
-                break
+                out[a] = (b, len(ta & tb) >= PASTE_SHARE * len(tb))
+                if out[a][1]:
+                    break
     return out
 
 

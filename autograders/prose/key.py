@@ -27,7 +27,7 @@ from .text import HANGUL, normalize, tokens
 DEFAULT_ASSIGNMENT = "ch04_questionnaire"
 
 
-class KeyError_(KeyError):
+class AnswerKeyError(ValueError):
     "An answer key that does not parse or does not add up (the instructor's file, not the student's fault)."
 
 
@@ -93,19 +93,34 @@ def _term(raw: str) -> Term:
     return Term(raw, forms, surface)
 
 
-def _group(spec) -> list[Term]:
-    words = [w for lang in spec.values() for w in (lang or [])] if isinstance(spec, dict) else list(spec or [])
-    return [_term(w) for w in words]
+def _group(spec, where: str) -> list[Term]:
+    "A group of terms: a list, or {en: [...], ko: [...]}; a bare string is an error (it is not a list of words)."
+    langs = spec.values() if isinstance(spec, dict) else [spec]
+    words = []
+    for lang in langs:
+        if lang is None:
+            continue
+        if not isinstance(lang, list) or not all(isinstance(w, (str, int, float)) for w in lang):
+            raise AnswerKeyError(f"{where}: terms must be a list of words (or {{en: [...], ko: [...]}}), got {lang!r}")
+        words += lang
+    terms = [_term(w) for w in words]
+    empty = [t.raw for t in terms if not t.forms and not t.surface and t.regex is None]
+    if empty:
+        raise AnswerKeyError(f"{where}: term(s) {empty} have no letters to match")
+    return terms
 
 
 def _claim(spec: dict, where: str) -> Claim:
     if not spec.get("terms"):
-        raise KeyError_(f"{where}: a claim needs `terms`")
+        raise AnswerKeyError(f"{where}: a claim needs `terms`")
     withs = spec.get("with") or []
-    if isinstance(withs, dict):
+    if isinstance(withs, dict) or (isinstance(withs, list) and withs and not isinstance(withs[0], (dict, list))):
         withs = [withs]
     negated = spec.get("negated", False)
-    return Claim([_group(spec["terms"])] + [_group(w) for w in withs], None if negated == "any" else bool(negated))
+    if negated not in (True, False, "any"):
+        raise AnswerKeyError(f"{where}: negated must be true, false or any, got {negated!r}")
+    return Claim([_group(spec["terms"], where)] + [_group(w, where) for w in withs],
+                 None if negated == "any" else negated)
 
 
 def _claims(spec: dict, where: str) -> list[Claim]:
@@ -116,14 +131,22 @@ def _claims(spec: dict, where: str) -> list[Claim]:
 
 def compile_item(item_id: str, entry: dict) -> Item:
     where = f"answer key {item_id}"
+    if not isinstance(entry, dict) or "points" not in entry:
+        raise AnswerKeyError(f"{where}: an item needs `points`, `key_points` and `misconceptions`")
+    ids = [p.get("id") for p in entry.get("key_points") or [] if isinstance(p, dict)]
+    if len(ids) != len(set(ids)):
+        raise AnswerKeyError(f"{where}: two key points share an id")
     points = [Point(p["id"], p.get("text", ""), float(p["points"]), _claims(p, f"{where}.{p['id']}"))
               for p in entry.get("key_points") or []]
     for p in points:
         if not p.claims:
-            raise KeyError_(f"{where}.{p.id}: a key point needs `terms` or `claims`")
+            raise AnswerKeyError(f"{where}.{p.id}: a key point needs `terms` or `claims`")
+    for m in entry.get("misconceptions") or []:
+        if (m.get("terms") or m.get("claims") or m.get("patterns")) is None and "text" not in m:
+            raise AnswerKeyError(f"{where}.{m.get('id')}: a misconception needs `text` (graders only) or a way to find it")
     total = sum(p.points for p in points)
     if points and abs(total - float(entry["points"])) > 1e-6:
-        raise KeyError_(f"{where}: key points add up to {total:g}, the item is worth {entry['points']}")
+        raise AnswerKeyError(f"{where}: key points add up to {total:g}, the item is worth {entry['points']}")
     mis = [Misconception(m["id"], m.get("text", ""), float(m.get("cost", 0)), _claims(m, f"{where}.{m['id']}"),
                          [re.compile(p) for p in m.get("patterns") or []],
                          [re.compile(p) for p in m.get("unless") or []])
@@ -143,13 +166,13 @@ def _read(path: Path) -> dict:
 
 @functools.lru_cache(maxsize=16)
 def _load(path: str, mtime: float) -> dict[str, Item]:
-    data = _read(Path(path))
     try:
+        data = _read(Path(path))
         return {k: compile_item(k, v) for k, v in data["items"].items()}
-    except (KeyError, TypeError, ValueError, re.error) as e:
-        if isinstance(e, KeyError_):
-            raise
-        raise KeyError_(f"{path}: {type(e).__name__}: {e}") from e
+    except AnswerKeyError:
+        raise
+    except Exception as e:     # YAML syntax, a missing field, a bad regex: the instructor's file is broken
+        raise AnswerKeyError(f"{path}: {type(e).__name__}: {e}") from e
 
 
 def load_key(assignment: str = DEFAULT_ASSIGNMENT, path: str | Path | None = None) -> dict[str, Item]:

@@ -35,13 +35,22 @@ def term_in(term: Term, clause: Clause, text: str) -> bool:
 
 
 def _first(group: list[Term], clauses: list[Clause], text: str) -> str | None:
+    "The first term of `group` found in `clauses`: the key's word, or for a regex the answer's own words."
     for term in group:
-        if any(term_in(term, c, text) for c in clauses):
-            return term.raw
+        for c in clauses:
+            if term.regex is not None:
+                m = term.regex.search(text[c.start:c.end])
+                if m:
+                    return m.group().strip() or term.raw
+            elif term_in(term, c, text):
+                return term.raw
     return None
 
 
-FIRST_PERSON = re.compile(r"\b(?:i|i'm|my|me)\b|(?:^|\s)(?:저는|제가|나는|내가|저도|나도)")
+# the writer talking about the answer itself ("I did not copy this", "I don't know this part")
+ABOUT_THE_ANSWER = re.compile(r"(?=.*(?:\b(?:i|i'm|my|me)\b|(?:^|\s)(?:저는|제가|나는|내가|저도|나도)))"
+                              r"(?=.*(?:\banswer|\bquestion|\bcop(?:y|ied)|\blearn|\bknow|\bunderstand|\bsure\b|"
+                              r"\bremember|\bthis part|답|문제|모르|몰라|배우|배운))")
 
 
 def find_claim(claim: Claim, sentence: Sentence, text: str) -> tuple[list[str] | None, bool]:
@@ -49,8 +58,8 @@ def find_claim(claim: Claim, sentence: Sentence, text: str) -> tuple[list[str] |
     polarity, e.g. denied where the key wants it asserted).
 
     The claim's other terms must be in the anchor's clause or a neighbouring one; a claim that must be
-    denied needs them in the denied clause itself, and a clause about the writer ("I did not copy this")
-    denies nothing the key asks about."""
+    denied needs them in the denied clause itself, and the writer talking about the answer ("I did not
+    copy this") denies nothing the key asks about."""
     wrong_polarity = False
     clauses = sentence.clauses
     for n, clause in enumerate(clauses):
@@ -60,7 +69,7 @@ def find_claim(claim: Claim, sentence: Sentence, text: str) -> tuple[list[str] |
         if claim.negated is not None and clause.negated != claim.negated:
             wrong_polarity = True
             continue
-        if claim.negated and FIRST_PERSON.search(text[clause.start:clause.end]):
+        if claim.negated and ABOUT_THE_ANSWER.search(text[clause.start:clause.end]):
             continue
         near = [clause] if claim.negated else clauses[max(n - 1, 0): n + 2]
         words = [anchor]

@@ -64,9 +64,20 @@ class Suggestion:
         return {"id": d.pop("id"), **d}
 
 
+def as_text(source) -> str:
+    "A cell's source as one string (nbformat may give a list of lines; anything else is read as text)."
+    if isinstance(source, str):
+        return source
+    if isinstance(source, (list, tuple)):
+        return "".join(map(str, source))
+    if isinstance(source, bytes):
+        return source.decode("utf-8", "replace")
+    return "" if source is None else str(source)
+
+
 def _is_blank(text: str) -> bool:
-    t = " ".join(text.split()).lower()
-    return not t or t in PLACEHOLDERS
+    t = " ".join(text.split()).lower().strip(" .!")
+    return not t or t in PLACEHOLDERS or not any(ch.isalnum() for ch in t)
 
 
 def _mark_lists(item: Item, analysis: Analysis) -> None:
@@ -119,16 +130,9 @@ def _evaluate_marked(item: Item, raw: str, analysis: Analysis) -> Suggestion:
     matched.sort(key=lambda m: order.index(m["id"]))
     missed.sort(key=order.index)
     mis = []
-    text = analysis.text
     for m in item.misconceptions:
-        words = None
-        if m.claims:
-            found, _ = find_any(m.claims, analysis, ("statement", "phrase", "terms"))
-            words = found[0].words if found else None
-        if words is None:
-            hit = next((p.search(text) for p in m.patterns if p.search(text)), None)
-            words = [hit.group()] if hit else None
-        if words and not any(u.search(text) for u in m.unless):
+        words = _misconception(m, analysis)
+        if words:
             mis.append({"id": m.id, "cost": m.cost, "words": words})
     score = sum(m["points"] for m in matched) - sum(m["cost"] for m in mis)
     score = round(min(max(score, 0.0), item.points), 2)
@@ -141,13 +145,32 @@ def _evaluate_marked(item: Item, raw: str, analysis: Analysis) -> Suggestion:
     return Suggestion(item.id, score, item.points, matched, missed, mis, languages(raw), flags=flags)
 
 
+def _misconception(m, analysis: Analysis) -> list[str] | None:
+    """The words stating misconception `m`, or None. `unless` patterns cancel it in the sentence that states
+    it (or, for a `patterns` match, in the sentence the match starts in), not anywhere in the answer."""
+    text = analysis.text
+    if m.claims:
+        found, _ = find_any(m.claims, analysis, ("statement", "phrase", "terms"))
+        for f in found:
+            span = text[f.sentence.start:f.sentence.end]
+            if not any(u.search(span) for u in m.unless):
+                return f.words
+    for p in m.patterns:
+        for hit in p.finditer(text):
+            s = next((s for s in analysis.sentences if s.start <= hit.start() < max(s.end, s.start + 1)), None)
+            span = text[s.start:s.end] if s else text
+            if not any(u.search(span) for u in m.unless):
+                return [hit.group()]
+    return None
+
+
 def _confidence(s: Suggestion, analysis: Analysis) -> float:
     c = 0.9
     share = s.score / s.max_score if s.max_score else 0.0
     c -= 0.25 if s.misconceptions else 0.0
     c -= 0.15 if any("denied" in f for f in s.flags) else 0.0
     c -= 0.1 if any("listed" in f for f in s.flags) else 0.0
-    c -= 0.2 if any(f.startswith("it also answers") for f in s.flags) else 0.0
+    c -= 0.3 if any(f.startswith(("it also answers", "most of it is also")) for f in s.flags) else 0.0
     c -= 0.2 if 0 < share < 1 else 0.0     # partial credit: where graders and the key disagree most
     c -= 0.1 if len(analysis.tokens) > 120 else 0.0
     if s.similarity is not None:
@@ -187,11 +210,12 @@ def suggest_notebook(answers: dict[str, str], key: dict[str, Item] | None = None
         raise KeyError(f"no answer key entry for {', '.join(map(repr, unknown))}")
     out, analyses = {}, {}
     own = gaming.own_terms(key)
+    answers = {i: as_text(raw) for i, raw in answers.items()}
     for item_id, raw in answers.items():
         item = key[item_id]
-        if _is_blank(raw or ""):
-            out[item_id] = Suggestion(item_id, 0.0, item.points, [], [p.id for p in item.key_points], [], [],
-                                      1.0, [], "empty answer: nothing to read")
+        if _is_blank(raw):
+            out[item_id] = Suggestion(item_id, 0.0, float(item.points), [], [p.id for p in item.key_points], [],
+                                      [], 1.0, [], "empty answer: nothing to read")
             continue
         analysis = analyses[item_id] = analyse(raw)
         s = _evaluate(item, raw, analysis)
@@ -208,8 +232,9 @@ def suggest_notebook(answers: dict[str, str], key: dict[str, Item] | None = None
         if disguised(raw):
             s.flags.append("disguised letters (zero-width or look-alike characters)")
         out[item_id] = s
-    for item_id, other in gaming.pasted(analyses).items():
-        out[item_id].flags.append(f"pasted: same text as {other}")
+    for item_id, (other, both_ways) in gaming.pasted(analyses).items():
+        out[item_id].flags.append(f"pasted: same text as {other}" if both_ways else
+                                  f"most of it is also the answer to {other}: read it against the question")
     for item_id, s in out.items():
         if item_id not in analyses:
             continue

@@ -41,16 +41,24 @@ HOMOGLYPHS = str.maketrans("аеорсхуікјѕԁһɡοαεντρκιυ", "ae
 MIXED_SCRIPT = re.compile(r"[a-z][\u0370-\u03ff\u0400-\u04ff]|[\u0370-\u03ff\u0400-\u04ff][a-z]")
 
 
+# markdown and HTML that a grader never sees rendered: comments, struck-out text
+HIDDEN_MARKUP = re.compile(r"<!--.*?(?:-->|$)|~~.*?~~|<(s|del|strike)>.*?</\1>", re.S)
+
+
 def disguised(text: str) -> bool:
-    "Whether the text hides letters: format characters (zero-width space, soft hyphen) or look-alike letters in a Latin word."
+    """Whether the text hides something: format characters (zero-width space, soft hyphen), look-alike
+    letters in a Latin word, or text the rendered notebook does not show (HTML comments, struck-out text)."""
     t = (text or "").lower()
-    return any(unicodedata.category(ch) == "Cf" for ch in t) or bool(MIXED_SCRIPT.search(t))
+    return any(unicodedata.category(ch) == "Cf" for ch in t) or bool(MIXED_SCRIPT.search(t)) \
+        or bool(HIDDEN_MARKUP.search(t))
 
 
 def normalize(text: str) -> str:
     """NFKC (full-width forms, compatibility jamo), lower case, format characters dropped, look-alike
     Cyrillic/Greek letters read as Latin, unified quotes and dashes; keeps line breaks."""
     text = unicodedata.normalize("NFKC", text or "").lower()
+    text = HIDDEN_MARKUP.sub(" ", text)          # what the grader does not see rendered is not the answer
+    text = re.sub(r"</?[a-z][a-z0-9]*(?:\s[^<>\n]{0,80})?/?>", " ", text)     # HTML tags (their text stays)
     # a line wrapped inside a sentence is one line (markdown soft wrap); a bullet or a finished sentence is not
     text = re.sub(r"(?<=[^\s.!?;:다요음함임됨])[ \t]*\n(?![ \t]*(?:[-•·>*+]|\d+[.)])\s)(?=[ \t]*\S)", " ", text)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
@@ -59,6 +67,7 @@ def normalize(text: str) -> str:
     text = text.translate(str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "−": "-", "–": "-",
                                          "—": "-", "`": "", "*": " ", "#": " "}))
     text = re.sub(r"n't\b", " not", text.replace("cannot", "can not").replace("won't", "will not"))
+    text = re.sub(r"\b(do|does|did|is|are|was|were|has|have|had|could|would|should|ca|wo)nt\b", r"\1 not", text)
     text = re.sub(r"[ \t\r\f\v]+", " ", text)
     return re.sub(r" ?\n[ \n]*", "\n", text).strip()
 
@@ -71,14 +80,16 @@ def stem(word: str) -> str:
     if not w.isalpha() or len(w) <= 3:
         return w
     w = w.replace("iz", "is")
-    for suffix in ("ations", "ation", "ings", "ing", "edly", "ed", "ies", "es", "s", "ly"):
+    for suffix in ("ations", "ation", "ying", "ings", "ing", "edly", "ied", "ed", "ies", "es", "s", "ly"):
         if not w.endswith(suffix) or len(w) - len(suffix) < 3:
             continue
+        if (suffix == "ed" and w.endswith("eed")) or (suffix == "ly" and w.endswith("ply")):   # speed; apply
+            break
         if suffix == "s" and w[-2] in "sui":          # loss, bias, axis: not plurals
             break
         if suffix == "es" and not re.search(r"(s|x|z|ch|sh)es$", w):
             continue                                  # "computes": strip just the s
-        w = w[: -len(suffix)] + ("y" if suffix == "ies" else "")
+        w = w[: -len(suffix)] + ("y" if suffix in ("ies", "ied", "ying") else "")
         break
     if w.endswith("e") and len(w) > 4:
         w = w[:-1]

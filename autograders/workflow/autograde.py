@@ -194,10 +194,10 @@ def _restore_cells(course: Course, sub: Submission, text: str, result: Submissio
 
 
 def suggest_prose(assignment: str, answers: dict[str, str]) -> dict:
-    "{item id: Suggestion} for a submission's prose answers (the whole notebook's, so pasted text is caught)."
+    """{item id: Suggestion} for a submission's prose answers (the whole notebook's, so pasted text is caught).
+    An item the key does not cover raises KeyError: the caller reports it, graders grade it by hand."""
     from autograders.prose import load_key, suggest_notebook
-    key = load_key(assignment)
-    return suggest_notebook({i: t for i, t in answers.items() if i in key}, key)
+    return suggest_notebook(answers, load_key(assignment))
 
 
 def _suggestions(course: Course, sub: Submission, result: SubmissionResult, warn: list[str]) -> dict:
@@ -211,7 +211,7 @@ def _suggestions(course: Course, sub: Submission, result: SubmissionResult, warn
         cells = prose_answers(nbformat.read(sub.path, as_version=4), {i.id for i in manual})
     except Exception:
         cells = {}
-    answers = {i.id: str(i.answer if i.answer is not None else cells.get(i.id, ""))[:MAX_CHARS] for i in manual}
+    answers = {i.id: str(i.answer)[:MAX_CHARS] if i.answer is not None else cells.get(i.id, "") for i in manual}
     try:
         return suggest_prose(sub.assignment, answers)
     except FileNotFoundError:

@@ -85,12 +85,15 @@ def record_result(gb, student: str, assignment: str, notebook: str, result: Subm
         item_id = item.id
         if item.status == "manual":
             s = (suggestions or {}).get(item_id)
-            if s is None:
-                continue
             try:
                 comment = gb.find_comment(item_id, notebook, assignment, student)
             except MissingEntry:
-                out.warnings.append(f"{student}/{assignment}: no solution cell {item_id!r} for the prose suggestion")
+                if s is not None:
+                    out.warnings.append(f"{student}/{assignment}: no solution cell {item_id!r} for the prose suggestion")
+                continue
+            if s is None:      # no suggestion this time: an older submission's must not stay beside this answer
+                if is_suggestion(comment.auto_comment):
+                    comment.auto_comment = None
                 continue
             comment.auto_comment = format_suggestion(s)
             out.suggested += 1
