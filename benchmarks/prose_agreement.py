@@ -28,10 +28,6 @@ sys.path.insert(0, str(ROOT))
 EVAL = ROOT / "tests" / "prose_eval"
 
 
-def band(share: float) -> str:
-    return "right" if share >= 0.75 else "wrong" if share <= 0.25 else "partial"
-
-
 def keyword_baseline(item, text: str) -> float:
     "The replaced rubric: a key point counts when any of its terms occurs anywhere in the answer."
     from autograders.prose.clauses import analyse
@@ -51,6 +47,7 @@ def load_set(name: str) -> list[dict]:
 
 def evaluate(name: str, answers: list[dict], key, semantic, show: int) -> dict:
     from autograders.prose import suggest
+    from autograders.prose.suggest import band
     by = defaultdict(lambda: [0, 0])
     base_ok = 0
     stuffed, stuffed_base, misses, flagged_misses, flagged_agreements = [], [], [], 0, 0
@@ -91,14 +88,15 @@ def evaluate(name: str, answers: list[dict], key, semantic, show: int) -> dict:
 
 def attacks(key, semantic) -> None:
     from autograders.prose import suggest_notebook
+    from autograders.prose.text import HANGUL
     total = sum(i.points for i in key.values())
     for lang in ("en", "ko"):
         cells = {}
         for item in key.values():
             words = []
             for p in item.key_points:
-                terms = [t for t in p.claims[0].groups[0] if t.forms and (lang == "ko") == any(
-                    "\uac00" <= ch <= "\ud7a3" for ch in t.raw)] or p.claims[0].groups[0]
+                terms = [t for t in p.claims[0].groups[0]
+                         if t.forms and (lang == "ko") == bool(HANGUL.search(t.raw))] or p.claims[0].groups[0]
                 words.append(terms[0].raw)
             cells[item.id] = ", ".join(words)
         got = sum(s.score for s in suggest_notebook(cells, key, semantic).values())

@@ -13,6 +13,7 @@ import yaml
 from autograders.prose import AnswerKeyError, load_key, suggest, suggest_notebook
 from autograders.prose.clauses import analyse
 from autograders.prose.key import compile_item
+from autograders.prose.suggest import band
 from autograders.prose.text import languages, normalize, stem, tokens
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,11 +90,14 @@ def test_english_korean_and_mixed_answers_get_full_marks(key):
         assert all(m["words"] for m in s.matched)          # the words that stated each key point
 
 
-def test_a_denial_is_the_right_answer_to_a_yes_no_question(key):
-    for text in ("No, you don't have to: PyTorch computes them automatically when you call backward().",
-                 "아니요, 직접 계산할 필요 없어요. backward()를 호출하면 파이토치가 자동으로 계산해 줍니다."):
-        s = suggest("q19", text, key, semantic=None)
-        assert share(s) >= 0.75 and not s.misconceptions, (text, s.note)
+@pytest.mark.parametrize("text", [
+    "No, you don't have to: PyTorch computes them automatically when you call backward().",
+    "아니요, 직접 계산할 필요 없어요. backward()를 호출하면 파이토치가 자동으로 계산해 줍니다.",
+    "No, I do not have to compute them by hand: PyTorch computes them automatically.",          # first person
+    "아니요, 제가 직접 계산할 필요는 없어요. 파이토치가 backward()로 자동으로 계산해 줍니다."])
+def test_a_denial_is_the_right_answer_to_a_yes_no_question(key, text):
+    s = suggest("q19", text, key, semantic=None)
+    assert share(s) >= 0.75 and not s.misconceptions, s.note
 
 
 def test_a_false_statement_full_of_key_terms_is_wrong(key):
@@ -178,13 +182,6 @@ def test_odd_answers_are_read_as_text(key):
     assert normalize("a <b>bold</b> word") == "a bold word"
 
 
-def test_first_person_denials_answer_a_yes_no_question(key):
-    for text in ("No, I do not have to compute them by hand: PyTorch computes them automatically.",
-                 "아니요, 제가 직접 계산할 필요는 없어요. 파이토치가 backward()로 자동으로 계산해 줍니다."):
-        s = suggest("q19", text, key, semantic=None)
-        assert share(s) >= 0.75 and not s.misconceptions, (text, s.note)
-
-
 def test_a_retraction_must_point_back(key):
     # "lies between 0 and 1, so that ..." is not "that is a lie"
     s = suggest("q21_prose", "Its output lies between 0 and 1, so that it can be read as a probability; "
@@ -216,10 +213,6 @@ def test_every_model_answer_and_source_notebook_answer_gets_full_marks(assignmen
 
 
 # ---- the labelled set (tests/prose_eval): dev tuned the key, holdout never did -----------------------------------
-def band(x: float) -> str:
-    return "right" if x >= 0.75 else "wrong" if x <= 0.25 else "partial"
-
-
 # floors a little under what the key reaches (dev 99.0%, dev2 96.0%, holdout 89.7%): a regression fails here
 @pytest.mark.parametrize("name,floor", [("dev", 0.96), ("dev2", 0.93), ("holdout", 0.86)])
 def test_agreement_with_the_labelled_answers(key, name, floor):

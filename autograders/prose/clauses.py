@@ -95,6 +95,7 @@ class Sentence:
     clauses: list[Clause] = field(default_factory=list)
     predicate: str = ""            # strong | copula | weak | "" (see `_predicate`)
     retracts: bool = False         # "Actually that is wrong.": takes back the sentences before it
+    mean_piece: float = 0.0        # tokens per piece between separators (0 without separators; see `_pieces`)
 
     @property
     def tokens(self) -> list[Token]:
@@ -155,15 +156,10 @@ def _predicate(sent: str, toks: list[Token], ktoks) -> str:
     return "copula" if copula else ""
 
 
-def _segments_short(sent: str) -> bool:
-    "Whether the separated pieces of a sentence are one or two words each (a list of terms)."
-    return mean_piece(sent) <= 2 and len([p for p in _SEPARATORS.split(sent) if p.strip()]) >= 3
-
-
-def mean_piece(sent: str) -> float:
-    "The mean number of tokens between separators."
+def _pieces(sent: str) -> tuple[int, float]:
+    "How many pieces the separators cut a sentence into, and their mean number of tokens (about 1 for a list)."
     pieces = [p for p in _SEPARATORS.split(sent) if p.strip()]
-    return sum(len(tokens(p)) for p in pieces) / len(pieces) if pieces else 0.0
+    return len(pieces), (sum(len(tokens(p)) for p in pieces) / len(pieces) if pieces else 0.0)
 
 
 def _negated(clause_text: str, toks: list[Token], ktoks) -> bool:
@@ -204,10 +200,11 @@ def analyse(answer: str) -> Analysis:
             sentences.append(Sentence(sent, s, e, "question", 0, [Clause(s, e, [], False)], retracts=True))
             continue
         seps = len(_SEPARATORS.findall(sent))
+        n_pieces, piece = _pieces(sent) if seps else (1, 0.0)
         pred = _predicate(sent, stoks, kt)
         if question:
             kind = "question"
-        elif _segments_short(sent) or (seps >= 2 and pred not in ("strong", "copula") and mean_piece(sent) <= 4):
+        elif (n_pieces >= 3 and piece <= 2) or (seps >= 2 and pred not in ("strong", "copula") and piece <= 4):
             kind = "list"
         elif pred or _FORMULA.search(sent):
             kind = "statement"
@@ -215,7 +212,7 @@ def analyse(answer: str) -> Analysis:
             related = any(w in _EN_RELATORS for w in re.findall(r"[a-z]+", sent)) or any(
                 (t.tag.startswith("J") and t.tag != "JC") or t.tag == "ETM" for t in kt)
             kind = "phrase" if related else "terms"
-        sentence = Sentence(sent, s, e, kind, seps, predicate=pred)
+        sentence = Sentence(sent, s, e, kind, seps, predicate=pred, mean_piece=piece)
         bounds = [s] + [c for c in _clause_cuts(text[s:e], s, kt) if s < c < e] + [e]
         for cs, ce in zip(bounds, bounds[1:]):
             ctoks = [t for t in stoks if cs <= t.start < ce]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .clauses import Analysis
 from .key import Item
-from .match import _run
+from .match import has_run
 
 PASTE_SHARE = 0.6        # of an answer's word triples found in another answer
 MIN_TRIPLES = 4          # shorter answers ("No.", "행렬 곱") are never called pasted
@@ -56,7 +56,7 @@ def foreign_items(analysis: Analysis, item_id: str, own: dict[str, list[tuple[st
     "The other items whose own key words (`own_terms`) this answer carries."
     forms = [t.form for t in analysis.tokens]
     return sorted(other for other, terms in own.items()
-                  if other != item_id and any(_run(f, forms) for f in terms))
+                  if other != item_id and any(has_run(f, forms) for f in terms))
 
 
 def is_salad(analysis: Analysis, item_id: str, own: dict[str, list[tuple[str, ...]]]) -> list[str]:

@@ -19,7 +19,8 @@ class Found:
     words: list[str]
 
 
-def _run(forms: tuple[str, ...], seq: list[str]) -> bool:
+def has_run(forms: tuple[str, ...], seq: list[str]) -> bool:
+    "Whether `forms` occur one after another in `seq`."
     n = len(forms)
     return n > 0 and any(seq[i:i + n] == list(forms) for i in range(len(seq) - n + 1))
 
@@ -29,7 +30,7 @@ def term_in(term: Term, clause: Clause, text: str) -> bool:
     span = text[clause.start:clause.end]
     if term.regex is not None:
         return term.regex.search(span) is not None
-    if _run(term.forms, [t.form for t in clause.tokens]):
+    if has_run(term.forms, [t.form for t in clause.tokens]):
         return True
     return bool(term.surface) and term.surface in span.replace(" ", "")
 
@@ -98,8 +99,6 @@ def find_any(claims: list[Claim], analysis: Analysis, kinds: tuple[str, ...]) ->
     return found, wrong
 
 
-def coverage(sentence: Sentence, terms: list[Term]) -> float:
-    "The share of a sentence's tokens that belong to one of `terms` (near 1 for a list of key words)."
-    forms = {f for t in terms for f in t.forms}
-    toks = sentence.tokens
+def coverage(toks: list, forms: set[str]) -> float:
+    "The share of `toks` whose form is one of `forms` (near 1 for a list of key words); 0 for no tokens."
     return sum(t.form in forms for t in toks) / len(toks) if toks else 0.0

@@ -1,10 +1,10 @@
 """A suggested score for each prose answer of a notebook, with its evidence and a confidence.
 
 For every key point of the item: was it *stated* (in a sentence with a predicate, with the polarity the
-key wants), written as a phrase ("one number per pixel"), or only as bare words, listed or
-or asked about (none counts)? Then the misconceptions the answer states cost their points, and two
-notebook-wide checks catch gaming: an answer pasted across items, and word salad carrying other
-questions' key words. Both score 0.
+key wants), written as a phrase ("one number per pixel"), or only as bare words, listed or asked about
+(none counts)? Then the misconceptions the answer states cost their points, and notebook-wide checks
+catch gaming: text pasted across items, word salad carrying other questions' key words, and one generic
+answer that fully answers several other questions. Those score 0 (`GAMED`); milder cases are flagged.
 
 A suggestion is never a grade: `needs_review` is always true, and it goes to graders only (the
 gradebook's auto comment and the graders' cell in formgrader), never into the student's feedback.
@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from . import gaming
-from .clauses import Analysis, mean_piece, analyse
+from .clauses import Analysis, analyse
 from .key import Item, load_key
 from .match import coverage, find_any
 from .text import disguised, languages, stem
@@ -59,9 +59,12 @@ class Suggestion:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["id"] = d.pop("item_id")
-        d["low_confidence"] = self.low_confidence
-        return {"id": d.pop("id"), **d}
+        return {"id": d.pop("item_id"), **d, "low_confidence": self.low_confidence}
+
+
+def band(share: float) -> str:
+    "The verdict a share of the points stands for: right (>= 0.75), wrong (<= 0.25), or partial."
+    return "right" if share >= 0.75 else "wrong" if share <= 0.25 else "partial"
 
 
 def as_text(source) -> str:
@@ -86,13 +89,12 @@ def _mark_lists(item: Item, analysis: Analysis) -> None:
     all key words); "Average 3 with distance to closer" (a phrase of key words)."""
     if item.lists_ok:
         return
-    terms = item.terms()
-    forms = {f for t in terms for f in t.forms}
+    forms = {f for t in item.terms() for f in t.forms}
     for s in analysis.sentences:
         content = [t for t in s.tokens if t.form not in FUNCTION_WORDS]
-        keyish = sum(t.form in forms for t in content) / len(content) if content else 0.0
-        if s.kind == "statement" and s.separators >= 3 and coverage(s, terms) >= LIST_COVERAGE \
-                and mean_piece(s.text) <= 2.5:
+        keyish = coverage(content, forms)
+        if s.kind == "statement" and s.separators >= 3 and coverage(s.tokens, forms) >= LIST_COVERAGE \
+                and s.mean_piece <= 2.5:
             s.kind = "list"
         elif s.kind == "statement" and s.predicate == "copula" and len(content) <= 3 and keyish >= 0.75:
             s.kind = "terms"

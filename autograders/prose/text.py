@@ -103,13 +103,9 @@ def _kiwi():
 
 
 @functools.lru_cache(maxsize=4096)
-def _korean_tokens(text: str) -> tuple[Token, ...]:
-    out = []
-    for t in _kiwi().tokenize(text):
-        span = text[t.start: t.start + t.len]
-        if t.tag in KO_CONTENT and HANGUL.search(span):
-            out.append(Token(t.form, t.tag, t.start))
-    return tuple(out)
+def _morphemes(text: str) -> tuple:
+    "kiwipiepy's analysis of a text, once per text: content tokens and clause analysis both read it."
+    return tuple(_kiwi().tokenize(text)) if HANGUL.search(text) else ()
 
 
 def tokens(text: str) -> list[Token]:
@@ -117,15 +113,16 @@ def tokens(text: str) -> list[Token]:
     out = [Token(stem(m.group()) if m.group()[0].isalpha() else m.group(),
                  "en" if m.group()[0].isalpha() else ("sym" if m.group() == "@" else "num"), m.start())
            for m in _LATIN.finditer(text) if m.group() not in ARTICLES]
-    if HANGUL.search(text):
-        out += _korean_tokens(text)
-        out.sort(key=lambda t: t.start)
+    korean = [Token(t.form, t.tag, t.start) for t in _morphemes(text)
+              if t.tag in KO_CONTENT and HANGUL.search(text[t.start: t.start + t.len])]
+    if korean:
+        out = sorted(out + korean, key=lambda t: t.start)
     return out
 
 
 def korean_tokens_full(text: str):
     "Every morpheme of a Korean text, particles and endings included (for clause and question analysis)."
-    return _kiwi().tokenize(text) if HANGUL.search(text) else []
+    return _morphemes(text)
 
 
 def languages(text: str) -> list[str]:

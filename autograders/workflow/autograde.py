@@ -195,9 +195,10 @@ def _restore_cells(course: Course, sub: Submission, text: str, result: Submissio
 
 def suggest_prose(assignment: str, answers: dict[str, str]) -> dict:
     """{item id: Suggestion} for a submission's prose answers (the whole notebook's, so pasted text is caught).
-    An item the key does not cover raises KeyError: the caller reports it, graders grade it by hand."""
+    An item the key does not cover gets none: the caller reports it, graders grade it by hand."""
     from autograders.prose import load_key, suggest_notebook
-    return suggest_notebook(answers, load_key(assignment))
+    key = load_key(assignment)
+    return suggest_notebook({i: t for i, t in answers.items() if i in key}, key)
 
 
 def _suggestions(course: Course, sub: Submission, result: SubmissionResult, warn: list[str]) -> dict:
@@ -213,10 +214,14 @@ def _suggestions(course: Course, sub: Submission, result: SubmissionResult, warn
         cells = {}
     answers = {i.id: str(i.answer)[:MAX_CHARS] if i.answer is not None else cells.get(i.id, "") for i in manual}
     try:
-        return suggest_prose(sub.assignment, answers)
+        out = suggest_prose(sub.assignment, answers)
+        missing = [i for i in answers if i not in out]
+        if missing:      # one item the key lacks costs that item's suggestion, not the notebook's
+            warn.append(f"{sub.student}/{sub.assignment}: no answer key entry for {', '.join(missing)}: graded by hand without a suggestion")
+        return out
     except FileNotFoundError:
         warn.append(f"no answer key for {sub.assignment} (answer_key.yaml in its folder): its prose answers get no suggestion")
-    except Exception as e:  # an item missing from the key, a broken key, a bug: graders grade by hand
+    except Exception as e:  # a broken key, a bug: graders grade by hand
         kind = "the answer key is broken" if isinstance(e, AnswerKeyError) else type(e).__name__
         warn.append(f"{sub.student}/{sub.assignment}: no suggestions for its prose answers ({kind}: {e})")
     return {}
