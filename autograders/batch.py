@@ -13,13 +13,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import select
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import asdict
+from functools import partial
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from tqdm import tqdm
@@ -153,36 +155,141 @@ def _wait_worker(proc: subprocess.Popen, limit: float, stop: threading.Event | N
             return f"the grading worker ran past its hard limit of {limit:.0f} s and was killed"
 
 
-def run_worker(notebook: Path, assignment: str | None, config: GradeConfig,
-               student: str | None = None, stop: threading.Event | None = None) -> tuple[SubmissionResult | None, str]:
-    """Grade `notebook` in a worker process; (its result, '') or (None, why there is none). When `stop` is
-    set the worker is killed and the reason is INTERRUPTED."""
-    read_fd, write_fd = os.pipe()
-    cmd = [sys.executable, "-c", WORKER, str(notebook), "--result-fd", str(write_fd),
-           "--config", json.dumps(asdict(config))]
+def worker_args(notebook: Path, assignment: str | None, config: GradeConfig, student: str | None) -> list[str]:
+    "`worker.main`'s arguments for one submission (the result fd is added by whoever starts it)."
+    args = [str(notebook), "--config", json.dumps(asdict(config))]
     if assignment:
-        cmd += ["--assignment", assignment]
+        args += ["--assignment", assignment]
     if student:
-        cmd += ["--student", student]
+        args += ["--student", student]
+    return args
+
+
+def cold_start(args: list[str], result_fd: int, err_fd: int, gate_fds: tuple[int, int] | None = None):
+    "A worker process of its own, which imports the grader itself (`warm.WarmPool.start` forks a warm one)."
+    extra = ["--gate-fds", ",".join(map(str, gate_fds))] if gate_fds else []
+    return subprocess.Popen([sys.executable, "-c", WORKER, *args, "--result-fd", str(result_fd), *extra],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err_fd,
+                            pass_fds=(result_fd, *(gate_fds or ())))
+
+
+class Slots:
+    """The batch's --jobs, as slots a started worker waits for before it runs its notebook. With GPUs
+    (`--gpus`), `per_gpu` slots on each: a worker is placed, when it starts, on the GPU with the fewest workers
+    (its kernel sees only that one) and runs when that GPU has a slot free."""
+
+    def __init__(self, jobs: int, gpus: list[str] | None = None, per_gpu: int = 1):
+        self.sems = {g: threading.Semaphore(per_gpu) for g in gpus} if gpus else {None: threading.Semaphore(jobs)}
+        self.placed = dict.fromkeys(self.sems, 0)
+        self.lock = threading.Lock()
+
+    def place(self) -> str | None:
+        with self.lock:
+            gpu = min(self.placed, key=lambda g: self.placed[g])
+            self.placed[gpu] += 1
+            return gpu
+
+    def unplace(self, gpu: str | None) -> None:
+        with self.lock:
+            self.placed[gpu] -= 1
+
+    def acquire(self, gpu: str | None, timeout: float) -> bool:
+        return self.sems[gpu].acquire(timeout=timeout)
+
+    def release(self, gpu: str | None) -> None:
+        self.sems[gpu].release()
+
+
+def _await_slot(proc, ready_fd: int, go_fd: int, gate: Slots, gpu: str | None, limit: float,
+                stop: threading.Event | None) -> tuple[bool, str]:
+    """Wait for the worker's kernel to be ready, then for a slot of `gate`, then let it go on.
+    (slot taken, '') or (False, why it was stopped); (False, '') when the worker ended before its kernel was ready."""
+    deadline = time.monotonic() + limit
+    poll = select.poll()          # (not select(): with many workers in flight fds pass 1024)
+    poll.register(ready_fd, select.POLLIN | select.POLLHUP)
+    while True:
+        if stop is not None and stop.is_set():
+            _stop_worker(proc)
+            return False, INTERRUPTED
+        if time.monotonic() > deadline:
+            _stop_worker(proc)
+            return False, f"the grading worker's kernel was not ready within {limit:.0f} s; it was killed"
+        if poll.poll(200):
+            break
+    if not os.read(ready_fd, 1):          # it ended (or will) without starting a kernel: nothing to wait for
+        return False, ""
+    while not gate.acquire(gpu, timeout=0.2):
+        if stop is not None and stop.is_set():
+            _stop_worker(proc)
+            return False, INTERRUPTED
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                pass_fds=(write_fd,))
+        os.write(go_fd, b"g")
+    except OSError:                       # it died while it waited: its exit code tells
+        pass
+    return True, ""
+
+
+def run_worker(notebook: Path, assignment: str | None, config: GradeConfig,
+               student: str | None = None, stop: threading.Event | None = None,
+               start=cold_start, gate: Slots | None = None) -> tuple[SubmissionResult | None, str]:
+    """Grade `notebook` in a worker process (`start`: a cold one, or a warm pool's fork); (its result, '') or
+    (None, why there is none). When `stop` is set the worker is killed and the reason is INTERRUPTED.
+    With `gate`, the worker starts its kernel at once and runs the notebook only when it holds one of the
+    gate's slots (the batch's --jobs): the next kernel starts while the current notebook runs."""
+    gpu = gate.place() if gate is not None else None
+    try:
+        return _run_worker(notebook, assignment, replace(config, gpu=gpu) if gpu is not None else config,
+                           student, stop, start, gate, gpu)
+    finally:
+        if gate is not None:
+            gate.unplace(gpu)
+
+
+def _run_worker(notebook, assignment, config, student, stop, start, gate, gpu):
+    read_fd, write_fd = os.pipe()
+    err_fd, err_w = os.pipe()
+    go_r, go_w = os.pipe() if gate is not None else (None, None)
+    ready_r, ready_w = os.pipe() if gate is not None else (None, None)
+    mine, theirs = [read_fd, err_fd, go_w, ready_r], [write_fd, err_w, go_r, ready_w]
+    try:
+        proc = start(worker_args(notebook, assignment, config, student), write_fd, err_w,
+                     (go_r, ready_w) if gate is not None else None)
     except OSError as e:
-        os.close(read_fd)
+        for fd in mine:
+            if fd is not None:
+                os.close(fd)
         return None, f"the grading worker could not start ({e})"
     finally:
-        os.close(write_fd)
+        for fd in theirs:
+            if fd is not None:
+                os.close(fd)
     got: list = []
     reader = threading.Thread(target=_read_all, args=(read_fd, got, MAX_RESULT_BYTES), daemon=True)
     reader.start()
     err: list = []
-    err_reader = threading.Thread(target=_read_all, args=(proc.stderr.fileno(), err, 1 << 20), daemon=True)
+    err_reader = threading.Thread(target=_read_all, args=(err_fd, err, 1 << 20), daemon=True)
     err_reader.start()
-    reason = _wait_worker(proc, hard_limit(config), stop) or f"the grading worker exited with code {proc.returncode}"
+    slot, reason = False, ""
+    try:
+        if gate is not None:
+            slot, reason = _await_slot(proc, ready_r, go_w, gate, gpu, hard_limit(config), stop)
+        if not reason:
+            reason = _wait_worker(proc, hard_limit(config), stop)
+    except BaseException:               # a bug here must not leave the worker running
+        _stop_worker(proc)
+        raise
+    finally:
+        if slot:
+            gate.release(gpu)
+        for fd in (go_w, ready_r):
+            if fd is not None:
+                os.close(fd)
+    reason = reason or f"the grading worker exited with code {proc.returncode}"
+    if reason == INTERRUPTED:
+        reader.join(timeout=30)
+        return None, INTERRUPTED
     reader.join(timeout=30)
     err_reader.join(timeout=5)
-    if reason == INTERRUPTED:
-        return None, INTERRUPTED
     tail = (err[0] or b"")[-800:].decode("utf-8", "replace").strip() if err else ""
     if proc.returncode != 0 or not got or got[0] is None:
         return None, reason + (f": {tail}" if tail else "")
@@ -222,25 +329,46 @@ def grade_one(notebook: Path, out: Path, assignment: str | None, config: GradeCo
     return r
 
 
+def warm_enabled() -> bool:
+    """Warm workers and prestarted kernels unless CH4GRADE_WARM=0 (each submission then imports the grader in a
+    worker of its own and starts its kernel when its turn comes)."""
+    return os.environ.get("CH4GRADE_WARM", "1").strip().lower() not in ("0", "no", "false", "off")
+
+
 @contextmanager
-def _runner(cluster: str | None, jobs: int):
-    "(run, jobs): worker processes on this machine, or a Dask cluster's tasks with as many jobs as it has slots."
-    if not cluster:
-        yield run_worker, jobs
+def _runner(cluster: str | None, jobs: int, todo: int, gpus: list[str] | None = None, per_gpu: int = 1):
+    """(run, jobs, in flight): a Dask cluster's tasks, as many as it has slots; or worker processes on this
+    machine. With more than one submission to grade (unless CH4GRADE_WARM=0) those are warm: forks of a
+    template that imported the grader once (`warm.py`), and twice `jobs` of them in flight, half of them
+    starting their kernel while the other half run their notebooks (`run_worker`'s gate). With `gpus`, `per_gpu`
+    notebooks run on each GPU at once (`Slots`)."""
+    if cluster:
+        from . import cluster as dask_cluster
+        with dask_cluster.connect(cluster) as client:
+            n = max(jobs, dask_cluster.slots(client))
+            yield dask_cluster.runner(client), n, n
         return
-    from . import cluster as dask_cluster
-    with dask_cluster.connect(cluster) as client:
-        yield dask_cluster.runner(client), max(jobs, dask_cluster.slots(client))
+    if gpus:
+        jobs = len(gpus) * per_gpu
+    warm = todo > 1 and warm_enabled()
+    gate = Slots(jobs, gpus, per_gpu) if gpus or warm else None
+    if not warm:
+        yield partial(run_worker, gate=gate), jobs, jobs
+        return
+    from .warm import WarmPool
+    with WarmPool.open() as pool:
+        yield partial(run_worker, start=pool.start if pool else cold_start, gate=gate), jobs, min(todo, 2 * jobs)
 
 
 def grade_many(notebooks: list[Path], out_dir: Path, assignment: str | None = None,
                config: GradeConfig | None = None, jobs: int = 1, resume: bool = True,
                progress: bool = True, students: dict[Path, str] | None = None,
-               cluster: str | None = None) -> list[tuple[Path, SubmissionResult]]:
+               cluster: str | None = None, gpus: list[str] | None = None,
+               kernels_per_gpu: int = 1) -> list[tuple[Path, SubmissionResult]]:
     """Grade `notebooks` into `out_dir`; returns (result file, result) in the notebooks' order.
     `cluster` (`local[:N]` or a Dask scheduler's address): each submission a task there (`cluster.py`),
     as many at once as the cluster has worker threads (or `jobs`, if more); not contacted when every
-    result is resumed.
+    result is resumed. `gpus` (CUDA device ids): `kernels_per_gpu` notebooks on each at once, in place of `jobs`.
     Ctrl-C: no submission starts after it, the running ones are killed and not recorded (graded on the next
     run), the finished ones are kept; raises BatchInterrupted with them."""
     config = config or GradeConfig()
@@ -257,13 +385,14 @@ def grade_many(notebooks: list[Path], out_dir: Path, assignment: str | None = No
             results[i] = done
         else:
             todo.append(i)
-    with _runner(cluster if todo else None, max(1, jobs)) as (run, jobs):
+    with _runner(cluster if todo else None, max(1, jobs), len(todo), gpus, max(1, kernels_per_gpu)) \
+            as (run, jobs, in_flight):
         if config.limits.threads is None:     # (on a cluster: this machine's cores over its slots, at least 1)
             config.limits.threads = max(1, (os.cpu_count() or 1) // jobs)
         bar = tqdm(total=len(notebooks), initial=len(results), desc="grading", unit="nb", disable=not progress,
                    file=sys.stderr)
         stop = threading.Event()
-        pool = ThreadPoolExecutor(max_workers=jobs)
+        pool = ThreadPoolExecutor(max_workers=in_flight)
         futures: dict = {}
         try:
             futures = {pool.submit(grade_one, Path(notebooks[i]), paths[i], assignment, config,

@@ -35,7 +35,7 @@ from .checks.spec import Assignment, CheckFailed
 from .execute.probe import figure_axes, figures_code, snapshot_code
 from .execute.sandbox import IsolationUnavailable, Sandbox, choose
 from .execute.session import KernelDied, KernelSession, Limits
-from .execute.startup import startup_code
+from .execute.startup import DETERMINISM, startup_code
 from .namespace import KernelNamespace, MissingName, StudentError, check_rng_seed
 from .paths import ROOT, source_notebook
 from .redact import Redactor, redactor_for
@@ -57,6 +57,7 @@ class GradeConfig:
     check_seed: int | None = None    # seeds the inputs checks draw; None: a fresh random one per grading,
                                      # recorded in the result (pass it back to reproduce a grading exactly)
     isolation: str = "auto"          # strict | auto | none | bwrap | landlock (see execute/sandbox)
+    gpu: str | None = None           # the one GPU the kernel sees (CUDA_VISIBLE_DEVICES; the batch's --gpus)
 
 
 def _sha256(path: Path) -> str | None:
@@ -88,6 +89,16 @@ def seed_checks(seed: int, item_id: str, name: str) -> None:
     torch.manual_seed(n)
 
 
+def _visible_index(gpu: str | None) -> int:
+    "Which of this process's CUDA devices is the kernel's `gpu` (a physical id or UUID, `GradeConfig.gpu`)."
+    if gpu is None:
+        return 0
+    order = [v.strip() for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
+    if order:
+        return order.index(gpu) if gpu in order else 0
+    return int(gpu) if gpu.isdigit() else 0
+
+
 def environment(config: GradeConfig, session: KernelSession | None = None) -> dict:
     import torch
     env = {"python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
@@ -98,8 +109,15 @@ def environment(config: GradeConfig, session: KernelSession | None = None) -> di
     except ImportError:
         pass
     cuda = torch.cuda.is_available() and config.device != "cpu"
-    env["device"] = f"cuda ({torch.cuda.get_device_name(0)})" if cuda else "cpu"
+    name = torch.cuda.get_device_name(_visible_index(config.gpu)) if cuda else ""
+    env["device"] = f"cuda ({name})" if cuda else "cpu"
+    if cuda:
+        env["cuda"] = {"visible_devices": config.gpu if config.gpu is not None else
+                       os.environ.get("CUDA_VISIBLE_DEVICES"), "version": torch.version.cuda,
+                       "cudnn": torch.backends.cudnn.version()}
+    env["determinism"] = dict(DETERMINISM)   # what the kernel's startup cell set (student code may change it)
     env["check_seed"] = config.check_seed
+    env["worker"] = {"pid": os.getpid(), "warm_template": os.environ.get("CH4GRADE_WARM_TEMPLATE")}
     if session is not None:
         env["isolation"] = session.isolation
         env["peak_memory_mb"] = round(session.peak_rss_mb)
@@ -125,11 +143,14 @@ def _not_run(assignment: Assignment, reason: str, answers: dict | None = None) -
 
 def grade_notebook(path: str | Path, assignment: str | Assignment | None = None,
                    config: GradeConfig | None = None, student: str | None = None,
-                   source: str | Path | None = None) -> SubmissionResult:
+                   source: str | Path | None = None, ready=None) -> SubmissionResult:
     """Grade the notebook at `path`; always returns a result (status `error` if it could not be graded).
 
     `assignment` is a name (inferred from the notebook when None) or an `Assignment` object, whose
-    instructor notebook `source` defaults to `assignments/<name>/<name>.ipynb`."""
+    instructor notebook `source` defaults to `assignments/<name>/<name>.ipynb`. `ready`, when given, is
+    called once the kernel is started and prepared, before the first cell runs, and returns when grading
+    may go on (a batch's slot: `batch.run_worker`); the time it takes is `timings.queued_s`, not counted in
+    `total_s`."""
     config = config or GradeConfig()
     path = Path(path)
     t0 = time.monotonic()
@@ -165,7 +186,7 @@ def grade_notebook(path: str | Path, assignment: str | Assignment | None = None,
         return _fail(result, spec, f"grader failure: {problem}", config, t0, grader_failure=True)
     src = Path(source or spec.source or source_notebook(spec.name))
     try:
-        return Grader(spec, nb, config, result, t0, src, sandbox).grade()
+        return Grader(spec, nb, config, result, t0, src, sandbox, ready).grade()
     except Exception as e:  # a grader bug must not lose the submission
         clean = redactor_for(spec, src).clean       # the exception may quote what the kernel sent
         result.notes.append(clean("".join(traceback.format_exception(type(e), e, e.__traceback__)), 4000))
@@ -188,9 +209,9 @@ class Grader:
     "The state of grading one notebook: the plan, the kernel, figures, and the results so far."
 
     def __init__(self, spec: Assignment, nb, config: GradeConfig, result: SubmissionResult, t0: float,
-                 src: Path, sandbox: Sandbox):
+                 src: Path, sandbox: Sandbox, ready=None):
         self.spec, self.nb, self.config, self.result, self.t0 = spec, nb, config, result, t0
-        self.sandbox = sandbox
+        self.sandbox, self.ready = sandbox, ready
         self.source = nbk.read_notebook(src) if src.exists() else None
         if self.source is None:   # said, not silent: locked cells cannot be restored nor blanks recognised
             result.notes.append(f"the instructor notebook of {spec.name} is missing ({src}): locked cells were run "
@@ -210,9 +231,12 @@ class Grader:
 
     # ---- kernel ---------------------------------------------------------------------------
     def _env(self) -> dict:
-        env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "CH4GRADE_GRADING": "1"}
+        env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "CH4GRADE_GRADING": "1",
+               "CUBLAS_WORKSPACE_CONFIG": DETERMINISM["CUBLAS_WORKSPACE_CONFIG"]}
         if self.config.device == "cpu":
             env["CUDA_VISIBLE_DEVICES"] = ""
+        elif self.config.gpu is not None:
+            env["CUDA_VISIBLE_DEVICES"] = self.config.gpu
         elif os.environ.get("CUDA_VISIBLE_DEVICES") is not None:
             env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
         return env
@@ -225,7 +249,8 @@ class Grader:
         self.session = KernelSession(env=self._env(), limits=limits, sandbox=self.sandbox,
                                      fastai_data=fastai_data(self.config), cuda=cuda)
         self.session.start()
-        run = self.session.execute(startup_code(self.config.seed, str(ROOT)), timeout=60, silent=True)
+        code = startup_code(self.config.seed, str(ROOT), nbk.imported_modules(self.source) if self.source else ())
+        run = self.session.execute(code, timeout=limits.startup_timeout, silent=True)
         if run.status != "ok":
             raise KernelDied(f"the grading kernel could not be prepared: {run.error}")
 
@@ -270,6 +295,23 @@ class Grader:
         self._start()
         return self._execute()
 
+    def _wait_turn(self, timings: dict) -> None:
+        """A prestarted kernel waits here for the batch's slot (`ready`); the wait is not the notebook's time. A
+        kernel that died meanwhile ran nothing of the student's: a fresh one takes its place (KernelDied if
+        that fails too: the grader's failure)."""
+        t = time.monotonic()
+        self.ready()
+        timings["queued_s"] = round(time.monotonic() - t, 3)
+        self.t0 += timings["queued_s"]
+        if not self.session.alive():
+            why = self.session.death_reason()
+            self.result.notes.append(f"the grading kernel ended while it waited for its turn ({why}), before any "
+                                     "of the notebook ran; a fresh kernel ran it")
+            self.session.shutdown()
+            t = time.monotonic()
+            self._start()
+            timings["startup_s"] = round(timings["startup_s"] + time.monotonic() - t, 3)
+
     def _check_seed(self) -> int:
         "The seed checks draw their inputs from: the configured one, else one drawn now for this grading."
         if self.config.check_seed is None:
@@ -288,6 +330,9 @@ class Grader:
         t = time.monotonic()
         try:
             self._start()
+            timings["startup_s"] = round(time.monotonic() - t, 3)
+            if self.ready is not None:
+                self._wait_turn(timings)
         except KernelDied as e:  # before any student code ran: the grader's failure
             self.result.items = _not_run(self.spec, str(e), self.plan.answers)
             self.result.status, self.result.error = "error", f"grader failure: {e}"
@@ -295,7 +340,10 @@ class Grader:
             if self.session is not None:
                 self.session.shutdown()
             return self._finish(timings)
-        timings["startup_s"] = round(time.monotonic() - t, 3)
+        except BaseException:       # the batch is gone while the kernel waited (or a grader bug)
+            if self.session is not None:
+                self.session.shutdown()
+            raise
         try:
             t = time.monotonic()
             stop_reason = self._execute()

@@ -232,3 +232,26 @@ def unanswered(answers: dict[str, str], source, item_ids) -> dict[str, str]:
             if _same_code(answers[item], placeholder) or not answers[item].strip():
                 out[item] = "not answered yet: the cell still holds the placeholder `raise NotImplementedError()`"
     return out
+
+
+def imported_modules(nb) -> tuple[str, ...]:
+    """The modules the notebook's code cells import at top level (`import a.b`, `from a.b import c`), in
+    order, each once: read from the instructor's notebook, they are what a grading kernel imports while it
+    is prestarted, before the student's first cell (`execute/startup.py`). Cells that do not parse are
+    skipped; IPython magics and shell lines are left out."""
+    import ast
+    found: dict[str, None] = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        src = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        try:
+            tree = ast.parse(src)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                found.update((alias.name, None) for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found[node.module] = None
+    return tuple(found)

@@ -53,9 +53,10 @@ def load_avg() -> str:
 
 
 class NbgraderCourse:
-    "A throwaway nbgrader course holding one assignment and one student's submission of it."
+    """A throwaway nbgrader course holding one assignment and `students` identical submissions of it (the
+    first is `self.submission`; `benchmarks/batch_vs_nbgrader.py` grades a class of them)."""
 
-    def __init__(self, base: Path, name: str, notebook: Path, cell_timeout: int):
+    def __init__(self, base: Path, name: str, notebook: Path, cell_timeout: int, students: int = 1):
         from traitlets.config.loader import PyFileConfigLoader
         from nbgrader.apps import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
@@ -81,21 +82,24 @@ class NbgraderCourse:
         if not out.get("success"):
             raise RuntimeError(f"nbgrader generate_assignment failed for {name}:\n"
                                f"{(out.get('error') or out.get('log') or '')[-3000:]}")
+        self.students = [STUDENT] + [f"{STUDENT}{i:03d}" for i in range(1, students)]
+        for student in self.students:
+            path = self.root / "submitted" / student / name / f"{name}.ipynb"
+            path.parent.mkdir(parents=True)
+            shutil.copy2(src / f"{name}.ipynb", path)
         self.submission = self.root / "submitted" / STUDENT / name / f"{name}.ipynb"
-        self.submission.parent.mkdir(parents=True)
-        shutil.copy2(src / f"{name}.ipynb", self.submission)
 
-    def autograde(self) -> tuple[float, dict]:
+    def autograde(self, student: str = STUDENT) -> tuple[float, dict]:
         t = time.perf_counter()
-        out = self.api.autograde(self.name, STUDENT, force=True, create=True)
+        out = self.api.autograde(self.name, student, force=True, create=True)
         return time.perf_counter() - t, out
 
-    def score(self) -> tuple[float, float]:
+    def score(self, student: str = STUDENT) -> tuple[float, float]:
         from nbgrader.api import Gradebook
 
         gb = Gradebook(self.db_url, COURSE_ID)
         try:
-            sub = gb.find_submission(self.name, STUDENT)
+            sub = gb.find_submission(self.name, student)
             return float(sub.score), float(sub.max_score)
         finally:
             gb.close()

@@ -24,6 +24,33 @@ SHARED_LABELS = ROOT.parent / "shared" / "data" / "mnist_sample_labels.csv"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
+@pytest.fixture()
+def tiny_env(tmp_path, monkeypatch):
+    """A folder holding the tiny assignment's instructor notebook, with the tiny assignment registered for this
+    process and for the workers and templates it starts (`tests/tiny_assignment.py`)."""
+    import tiny_assignment as tiny
+    source = tiny.write_source(tmp_path)
+    tests = str(ROOT / "tests")
+    monkeypatch.setenv("CH4GRADE_EXTRA_CHECKS", "tiny_assignment")
+    monkeypatch.setenv("CH4GRADE_TINY_SOURCE", str(source))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (tests, os.environ.get("PYTHONPATH")) if p))
+    tiny.A.source = str(source)
+    return tmp_path
+
+
+def pytest_collection_modifyitems(config, items):
+    "Tests marked `gpu` need a CUDA device: without one they are skipped (said, in the -ra summary)."
+    if not any(item.get_closest_marker("gpu") for item in items):
+        return
+    import torch
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device (run benchmarks/gpu_check.sh on a GPU runner)")
+    for item in items:
+        if item.get_closest_marker("gpu"):
+            item.add_marker(skip)
+
+
 def _download_cache() -> Path | None:
     "The MNIST files a newcomer's machine downloaded once (`$CH4GRADE_CACHE/mnist`), if all four are there."
     from reference.data.locate import FILES, cache_dir

@@ -233,7 +233,7 @@ def test_device_cb_cpu(sample):
     assert isinstance([cb for cb in learn.cbs if isinstance(cb, DeviceCB)][0].device, torch.device)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.gpu
 def test_device_cb_cuda(sample):
     tx, ty, vx, vy = sample
     learn = Learner(DataLoaders(batches(tx, ty, 256), batches(vx, vy, 256)), simple_net(), mnist_loss,

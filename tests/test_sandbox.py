@@ -16,7 +16,7 @@ import pytest
 import torch
 
 import tiny_assignment as tiny
-from autograders.batch import INDEX, ResumeIndex, fingerprint, grade_many
+from autograders.batch import ResumeIndex, fingerprint, grade_many
 from autograders.checks.spec import Assignment, GraderError
 from autograders.engine import GradeConfig, grade_notebook
 from autograders.execute import sandbox
@@ -40,16 +40,6 @@ def _need_sandbox():
         if os.environ.get("CI"):
             pytest.fail(msg)
         pytest.skip(msg)
-
-
-@pytest.fixture()
-def tiny_env(tmp_path, monkeypatch):
-    source = tiny.write_source(tmp_path)
-    monkeypatch.setenv("CH4GRADE_EXTRA_CHECKS", "tiny_assignment")
-    monkeypatch.setenv("CH4GRADE_TINY_SOURCE", str(source))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(TESTS), os.environ.get("PYTHONPATH")) if p))
-    tiny.A.source = str(source)
-    return tmp_path
 
 
 # ---- choosing a backend ------------------------------------------------------------------------

@@ -72,13 +72,17 @@ def run(args: argparse.Namespace) -> int:
     ok, on = device.resolve(args.device, "ch4grade grade", args.cluster)
     if not ok or not cluster.resolve(args.cluster, "ch4grade grade"):
         return 2
+    ok, gpus = device.resolve_gpus(args, "ch4grade grade")
+    if not ok:
+        return 2
     limits = Limits(cell_timeout=args.cell_timeout, budget=args.budget, mem_mb=args.mem_mb)
     config = GradeConfig(limits=limits, seed=args.seed, check_seed=args.check_seed, fastai_home=args.fastai_home,
                          device=on, run_hidden=not args.no_hidden, isolation=args.isolation)
     _prepare_data(args, notebooks)
     try:
         pairs = grade_many(notebooks, args.out, args.assignment, config, jobs=args.jobs,
-                           resume=not args.no_resume, progress=not args.quiet, cluster=args.cluster)
+                           resume=not args.no_resume, progress=not args.quiet, cluster=args.cluster,
+                           gpus=gpus, kernels_per_gpu=args.kernels_per_gpu)
     except ClusterError as e:
         print(f"ch4grade grade: {e}", file=sys.stderr)
         return 2

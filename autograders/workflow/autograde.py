@@ -236,7 +236,8 @@ def _batch_available() -> bool:
 
 
 def _grade_with_batch(course: Course, todo: list[Submission], jobs: int, force: bool, progress: bool,
-                      isolation: str, device: str | None, cluster: str | None, finish) -> None:
+                      isolation: str, device: str | None, cluster: str | None, finish,
+                      gpus: list[str] | None = None, kernels_per_gpu: int = 1) -> None:
     """The engine through `autograders.batch` (a worker process per notebook, hard time limits, resume):
     per assignment, the submissions are staged as `.grading/<assignment>/submissions/<student>.ipynb`
     so that results and executed notebooks get one name per student. Calls finish(submission, result,
@@ -279,7 +280,7 @@ def _grade_with_batch(course: Course, todo: list[Submission], jobs: int, force: 
         try:
             pairs = grade_many(staged, results_dir, assignment=assignment, config=config, jobs=jobs,
                                resume=not force, progress=progress, students={p: s.student for p, s in by_path.items()},
-                               cluster=cluster)
+                               cluster=cluster, gpus=gpus, kernels_per_gpu=kernels_per_gpu)
         except BatchInterrupted as e:
             hand_over(e.done)
             raise
@@ -331,10 +332,12 @@ def _grade_locally(course: Course, subs: list[Submission], grader: Grader, jobs:
 
 def autograde(course: Course, name: str | None = None, jobs: int = 1, force: bool = False,
               student: str | None = None, grader: Grader | None = None, progress: bool = True,
-              isolation: str = "auto", device: str | None = None, cluster: str | None = None) -> AutogradeSummary:
+              isolation: str = "auto", device: str | None = None, cluster: str | None = None,
+              gpus: list[str] | None = None, kernels_per_gpu: int = 1) -> AutogradeSummary:
     """Grade the collected submissions (`name`'s, or every assignment's; `student`'s only) and record them.
     `device`: GradeConfig.device (None: a GPU when there is one, "cpu", "cuda"); `cluster`: a Dask cluster
-    to grade on (`batch.grade_many`); `grader` replaces the engine (tests), in this process or `jobs`
+    to grade on (`batch.grade_many`); `gpus`, `kernels_per_gpu`: the GPUs to grade on, and how many notebooks
+    on each at once (in place of `jobs`); `grader` replaces the engine (tests), in this process or `jobs`
     processes."""
     from tqdm.auto import tqdm
 
@@ -372,7 +375,8 @@ def autograde(course: Course, name: str | None = None, jobs: int = 1, force: boo
     interrupted = False
     try:
         if grader is None:
-            _grade_with_batch(course, subs, jobs, force, progress, isolation, device, cluster, finish)
+            _grade_with_batch(course, subs, jobs, force, progress, isolation, device, cluster, finish,
+                              gpus, kernels_per_gpu)
         else:
             _grade_locally(course, subs, grader, jobs, force, lambda a: _settings(a, isolation, device), source,
                            finish, progress)

@@ -29,10 +29,14 @@ def run(args) -> int:
     ok, on = device.resolve(args.device, "ch4grade autograde", args.cluster)
     if not ok or not cluster.resolve(args.cluster, "ch4grade autograde"):
         return 2
+    ok, gpus = device.resolve_gpus(args, "ch4grade autograde")
+    if not ok:
+        return 2
     course = open_course(args, create=False)
     try:
         summary = autograde(course, args.name, jobs=args.jobs, force=args.force, student=args.student,
-                            isolation=args.isolation, device=on, cluster=args.cluster)
+                            isolation=args.isolation, device=on, cluster=args.cluster, gpus=gpus,
+                            kernels_per_gpu=args.kernels_per_gpu)
     except AutogradeInterrupted as e:           # Ctrl-C: what was graded is recorded; say what is left
         print("\n".join(e.summary.table()))
         print(str(e) + "".join(f"\n  left: {s.student}/{s.assignment}" for s in e.left), file=sys.stderr)

@@ -1,0 +1,161 @@
+"""A whole class: `ch4grade grade` (warm workers, cold workers, optionally a Dask LocalCluster) against
+`nbgrader autograde`, side by side in one run, on the same identical submissions.
+
+    uv run python benchmarks/batch_vs_nbgrader.py [--assignment ch04_questionnaire] [--sizes 1 20 100]
+        [--jobs 2] [--cluster] [--no-nbgrader]
+
+For each class size N (copies of the assignment's source notebook, solutions in place):
+- nbgrader 0.9.6: a throwaway course (`grading_overhead.NbgraderCourse`) with N students; `NbGraderAPI.autograde`
+  for each student in turn, timed as a whole (nbgrader grades one submission at a time); the scores are read
+  back from its gradebook.
+- ch4grade warm: `ch4grade grade SUBS --jobs J` in a subprocess (the whole command: start-up, data check,
+  the warm template, every result file), into a fresh folder.
+- ch4grade cold: the same with CH4GRADE_WARM=0 (each submission a worker process that imports the grader,
+  and a kernel started when its turn comes: how ch4grade graded before warm workers).
+- with --cluster: the same on a 2-worker Dask LocalCluster (`--cluster local:J`; needs ch4grade[dask]).
+Printed per run: wall seconds, seconds per submission, the ratio to nbgrader, the peak memory of the
+machine during the run (MemTotal - MemAvailable, sampled every 0.2 s, above what it was before) and the
+kernels' own peaks (each result's environment.peak_memory_mb: its cgroup, or its processes' RSS).
+Targets (issue 12): one notebook <= 0.7x nbgrader, a class of 20 <= 0.35x.
+The data `untar_data` needs must be prepared (`ch4grade data`).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from grading_overhead import NbgraderCourse, load_avg  # noqa: E402
+
+
+def mem_used_mb() -> float:
+    info = {}
+    with open("/proc/meminfo") as f:
+        for line in f:
+            key, value = line.split(":", 1)
+            info[key] = int(value.split()[0])
+    return (info["MemTotal"] - info["MemAvailable"]) / 1024
+
+
+class PeakMemory:
+    "The machine's peak memory use above its level at the start, sampled in a thread."
+
+    def __enter__(self):
+        self.base, self.peak, self.done = mem_used_mb(), 0.0, threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def _sample(self):
+        while not self.done.wait(0.2):
+            self.peak = max(self.peak, mem_used_mb() - self.base)
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join()
+
+
+def ch4grade(subs: Path, out: Path, assignment: str, how: list[str], env: dict) -> dict:
+    cmd = [sys.executable, "-m", "autograders.cli", "grade", str(subs), "--assignment", assignment,
+           "--out", str(out), "--format", "json", "-q", "--check-seed", "1", *how]
+    with PeakMemory() as mem:
+        t = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **env})
+        wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"ch4grade {' '.join(how)} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    results = [json.loads(p.read_text()) for p in sorted(out.glob("*.json")) if not p.name.startswith(".")]
+    kernels = [r["environment"].get("peak_memory_mb") or 0 for r in results]
+    scores = sorted({r["score"] for r in results})
+    return {"wall": wall, "scores": scores, "mem": mem.peak, "kernel_mb": max(kernels, default=0),
+            "kernel_mean_mb": sum(kernels) / max(1, len(kernels))}
+
+
+def nbgrader(base: Path, assignment: str, n: int, cell_timeout: int) -> dict:
+    from autograders.paths import source_notebook
+    course = NbgraderCourse(base / f"nbgrader-{n}", assignment, source_notebook(assignment), cell_timeout, students=n)
+    scores = set()
+    with PeakMemory() as mem:
+        t = time.perf_counter()
+        for student in course.students:
+            _, out = course.autograde(student)
+            if not out.get("success"):
+                raise SystemExit(f"nbgrader autograde failed:\n{(out.get('error') or out.get('log') or '')[-3000:]}")
+        wall = time.perf_counter() - t
+    for student in course.students:
+        scores.add(course.score(student)[0])
+    return {"wall": wall, "scores": sorted(scores), "mem": mem.peak, "kernel_mb": None, "kernel_mean_mb": None}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assignment", default="ch04_questionnaire")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 20])
+    parser.add_argument("--jobs", type=int, default=2, help="ch4grade --jobs (default 2)")
+    parser.add_argument("--cluster", action="store_true", help="also grade on a Dask LocalCluster of --jobs workers")
+    parser.add_argument("--no-nbgrader", action="store_true", help="leave nbgrader out (its runs take longest)")
+    parser.add_argument("--no-cold", action="store_true", help="leave the cold-worker run out")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+
+    import nbgrader as nbg
+    from autograders.execute.session import Limits
+    from autograders.paths import source_notebook
+
+    source = source_notebook(args.assignment)
+    base = Path(tempfile.mkdtemp(prefix="ch4grade-batch-bench-"))
+    ways = {"ch4grade warm": ([f"--jobs={args.jobs}"], {"CH4GRADE_WARM": "1"})}
+    if not args.no_cold:
+        ways["ch4grade cold"] = ([f"--jobs={args.jobs}"], {"CH4GRADE_WARM": "0"})
+    if args.cluster:
+        ways["ch4grade cluster"] = ([f"--cluster=local:{args.jobs}"], {})
+    print(f"{args.assignment}, classes of {', '.join(map(str, args.sizes))}; ch4grade --jobs {args.jobs}; "
+          f"cores: {os.cpu_count()}; nbgrader {nbg.__version__}; load at start: {load_avg()}", flush=True)
+    rows = []
+    try:
+        for n in args.sizes:
+            subs = base / f"class-{n}"
+            subs.mkdir()
+            for i in range(n):
+                shutil.copy2(source, subs / f"student{i:03d}.ipynb")
+            got = {}
+            for way, (how, env) in ways.items():
+                got[way] = ch4grade(subs, base / f"out-{n}-{way.split()[-1]}", args.assignment, how, env)
+                print(f"  {n:>4} x {way:<17} {got[way]['wall']:8.1f} s; load {load_avg()}", flush=True)
+            if not args.no_nbgrader:
+                got["nbgrader autograde"] = nbgrader(base, args.assignment, n, int(Limits.cell_timeout))
+                print(f"  {n:>4} x nbgrader autograde {got['nbgrader autograde']['wall']:8.1f} s; load {load_avg()}",
+                      flush=True)
+            rows.append((n, got))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    print()
+    print(f"{'class':>5}  {'tool':<19}{'wall s':>9}{'s/nb':>8}{'x nbgrader':>12}{'machine MB':>12}"
+          f"{'kernel MB':>11}  scores")
+    for n, got in rows:
+        ref = got.get("nbgrader autograde", {}).get("wall")
+        for way, g in got.items():
+            ratio = f"{g['wall'] / ref:.2f}" if ref else "—"
+            kernel = "—" if g["kernel_mb"] is None else f"{g['kernel_mb']:.0f}"
+            print(f"{n:>5}  {way:<19}{g['wall']:9.1f}{g['wall'] / n:8.2f}{ratio:>12}{g['mem']:12.0f}{kernel:>11}  "
+                  f"{', '.join(f'{s:g}' for s in g['scores'])}")
+    print(f"load at end: {load_avg()}")
+    print("x nbgrader = wall / nbgrader's wall for the same class; machine MB = peak memory in use above the level "
+          "before the run;\nkernel MB = the largest kernel's own peak. ch4grade's wall is the whole command; "
+          "nbgrader's the autograde calls\n(its Python start and imports are not counted).")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,243 @@
+"""Warm grading (issue 12): forks of a template that imported the grader once, kernels prestarted while the
+previous notebook runs, `--gpus` slots, the kernel's determinism flags. Same results as cold workers."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import tiny_assignment as tiny
+from autograders import warm
+from autograders.batch import INTERRUPTED, Slots, grade_many, run_worker
+from autograders.commands.device import NoGPU, parse_gpus, physical_gpus
+from autograders.engine import GradeConfig
+from autograders.execute import processes
+from autograders.execute.session import KernelSession, Limits
+from autograders.execute.startup import FORBIDDEN, startup_code
+from autograders.notebook import imported_modules
+from autograders.paths import ROOT
+
+LIMITS = dict(cell_timeout=60, budget=120, mem_mb=2000)
+
+
+def _config(**kw) -> GradeConfig:
+    return GradeConfig(limits=Limits(**LIMITS), check_seed=7, **kw)
+
+
+def _class(folder: Path) -> list[Path]:
+    subs = folder / "subs"
+    return [tiny.notebook(subs, name="good.ipynb"),
+            tiny.notebook(subs, {"dist": "def mnist_distance(a, b): return ((a - b)**2).mean((-1, -2))"},
+                          name="wrong.ipynb"),
+            tiny.notebook(subs, {"total": "import os\nos._exit(3)"}, name="dies.ipynb")]
+
+
+def _ours() -> list[int]:
+    "Live workers, templates and kernels below this test process."
+    found = []
+    for pid in processes.descendants(os.getpid()):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"autograders" in cmd or b"ipykernel" in cmd or b"bwrap" in cmd:
+            found.append(pid)
+    return found
+
+
+def _gone() -> bool:
+    deadline = time.monotonic() + 15
+    while _ours() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return not _ours()
+
+
+def _digest(r):
+    return r.status, r.score, [(i.id, i.status, i.score) for i in r.items]
+
+
+def test_a_warm_class_grades_exactly_as_cold_workers_do(tiny_env, monkeypatch):
+    """The same class and check seed: identical statuses, scores and items either way. Warm: every submission
+    in a process of its own (distinct pids), each forked from the batch's template; kernels prestarted."""
+    notebooks = _class(tiny_env)
+    warm_pairs = grade_many(notebooks, tiny_env / "warm", "tiny", _config(), jobs=2, progress=False)
+    monkeypatch.setenv("CH4GRADE_WARM", "0")
+    cold_pairs = grade_many(notebooks, tiny_env / "cold", "tiny", _config(), jobs=2, progress=False)
+    assert [_digest(r) for _, r in warm_pairs] == [_digest(r) for _, r in cold_pairs]
+    good, wrong, dies = (r for _, r in warm_pairs)
+    assert good.score == good.auto_max_score > wrong.score > 0
+    assert dies.item("total").status != "passed"
+    workers = [r.environment["worker"] for _, r in warm_pairs]
+    templates = {w["warm_template"] for w in workers}
+    assert len(templates) == 1 and None not in templates
+    assert len({w["pid"] for w in workers}) == 3 and int(templates.pop()) not in {w["pid"] for w in workers}
+    assert all(r.environment["worker"]["warm_template"] is None for _, r in cold_pairs)
+    assert all("queued_s" in r.timings for _, r in warm_pairs)
+    assert all("queued_s" not in r.timings for _, r in cold_pairs)
+    assert _gone()                                          # no worker, template or kernel left behind
+
+
+class _CountingSlots(Slots):
+    "Slots that say when a worker first asked for one (its kernel was ready)."
+
+    def __init__(self, jobs):
+        super().__init__(jobs)
+        self.asked = threading.Event()
+
+    def acquire(self, gpu, timeout):
+        self.asked.set()
+        return super().acquire(gpu, timeout)
+
+
+def _run_in_thread(nb, cfg, gate, stop=None):
+    out: list = []
+    t = threading.Thread(target=lambda: out.append(run_worker(nb, "tiny", cfg, stop=stop, gate=gate)))
+    t.start()
+    return t, out
+
+
+def test_a_prestarted_kernel_waits_for_its_slot_and_an_interrupt_kills_it(tiny_env):
+    nb = tiny.notebook(tiny_env, name="one.ipynb")
+    gate = _CountingSlots(jobs=0)                 # no slot free: the worker starts its kernel, then waits
+    t, out = _run_in_thread(nb, _config(), gate)
+    assert gate.asked.wait(120), "the worker never said its kernel was ready"
+    time.sleep(2)
+    assert not out and t.is_alive()              # it waits; nothing of the notebook has run
+    gate.sems[None].release()
+    t.join(120)
+    r, reason = out[0]
+    assert reason == "" and r.status == "graded" and r.score == r.auto_max_score
+    assert r.timings["queued_s"] >= 1.5 and r.timings["total_s"] < r.timings["queued_s"] + 120
+
+    gate = _CountingSlots(jobs=0)                # its kernel dies while it waits: not the student's doing
+    t, out = _run_in_thread(nb, _config(), gate)
+    assert gate.asked.wait(120)
+    kernels = [pid for pid in _ours() if b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    assert kernels
+    for pid in kernels:
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(1)
+    gate.sems[None].release()
+    t.join(120)
+    r, reason = out[0]
+    assert reason == "" and r.score == r.auto_max_score and not r.grader_failure
+    assert any("ended while it waited for its turn" in n for n in r.notes)
+
+    gate, stop = _CountingSlots(jobs=0), threading.Event()
+    t, out = _run_in_thread(nb, _config(), gate, stop)
+    assert gate.asked.wait(120)
+    stop.set()
+    t.join(60)
+    assert out == [(None, INTERRUPTED)]
+    assert _gone()                               # the worker and its kernel are gone
+
+
+def test_a_killed_template_costs_nothing_and_one_that_cannot_start_means_cold_workers(tiny_env, monkeypatch, capsys):
+    nb = tiny.notebook(tiny_env, name="one.ipynb")
+    with warm.WarmPool.open() as pool:
+        assert pool is not None and pool.seconds > 0
+        os.kill(pool.pid, signal.SIGKILL)         # e.g. by a submission that could reach it
+        assert pool.gone.wait(30)
+        r, reason = run_worker(nb, "tiny", _config(), start=pool.start)
+    assert reason == "" and r.score == r.auto_max_score and r.environment["worker"]["warm_template"] is None
+
+    monkeypatch.setattr(warm, "TEMPLATE", "import sys; sys.stderr.write('no luck\\n'); sys.exit(3)")
+    pairs = grade_many([nb, tiny.notebook(tiny_env, name="two.ipynb")], tiny_env / "out", "tiny", _config(),
+                       jobs=2, progress=False)
+    assert [r.score for _, r in pairs] == [pairs[0][1].auto_max_score] * 2
+    err = capsys.readouterr().err
+    assert "warm workers unavailable" in err and "no luck" in err
+
+
+def test_a_template_killed_mid_batch_loses_nothing_and_charges_nobody(tiny_env):
+    notebooks = [tiny.notebook(tiny_env / "subs", name=f"s{i}.ipynb") for i in range(4)]
+    out: list = []
+    t = threading.Thread(target=lambda: out.append(grade_many(notebooks, tiny_env / "out", "tiny", _config(),
+                                                              jobs=1, progress=False)))
+    t.start()
+    deadline = time.monotonic() + 120
+    template = []
+    while not template and time.monotonic() < deadline:
+        template = [p for p in _ours() if b"autograders.warm" in Path(f"/proc/{p}/cmdline").read_bytes()
+                    and any(processes.descendants(p))]          # it has forked a worker
+        time.sleep(0.2)
+    assert template
+    time.sleep(3)
+    os.kill(template[0], signal.SIGKILL)
+    t.join(300)
+    results = [r for _, r in out[0]]
+    assert len(results) == 4
+    for r in results:                       # graded in full, or the grader's failure: never the student's
+        assert r.score == r.auto_max_score or (r.grader_failure and r.score == 0), (r.status, r.error)
+    assert any(r.grader_failure for r in results) and any(not r.grader_failure for r in results)
+    again = grade_many(notebooks, tiny_env / "out", "tiny", _config(), jobs=1, progress=False)
+    assert all(r.score == r.auto_max_score and not r.grader_failure for _, r in again)
+    assert _gone()
+
+
+def test_gpu_ids_count_the_gpus_this_process_sees():
+    assert physical_gpus(["0", "1"], None) == ["0", "1"] == physical_gpus(["0", "1"], "")
+    assert physical_gpus(["0"], "2,3") == ["2"] and physical_gpus(["1", "0"], "GPU-a, GPU-b") == ["GPU-b", "GPU-a"]
+    with pytest.raises(NoGPU):
+        physical_gpus(["2"], "2,3")
+
+
+def test_slots_spread_workers_over_gpus_and_bound_each():
+    slots = Slots(jobs=99, gpus=["0", "1"], per_gpu=2)
+    placed = [slots.place() for _ in range(4)]
+    assert sorted(placed) == ["0", "0", "1", "1"]
+    assert slots.acquire("0", 0) and slots.acquire("0", 0) and not slots.acquire("0", 0.05)
+    assert slots.acquire("1", 0)
+    slots.release("0")
+    assert slots.acquire("0", 0)
+    slots.unplace("1")
+    assert slots.place() == "1"
+
+
+def test_gpu_ids_are_checked_before_anything_is_graded(tmp_path):
+    assert parse_gpus(None, 0) is None
+    assert parse_gpus("all", 2) == ["0", "1"] and parse_gpus("1, 0", 2) == ["1", "0"]
+    for bad, count in (("0", 0), ("2", 2), ("0,0", 2), ("x", 2), ("", 2)):
+        with pytest.raises(NoGPU):
+            parse_gpus(bad, count)
+    nb = tiny.notebook(tmp_path, name="a.ipynb")
+    for extra in (["--gpus", "7"], ["--gpus", "0", "--device", "cpu"], ["--gpus", "0", "--kernels-per-gpu", "0"]):
+        proc = subprocess.run([sys.executable, "-m", "autograders.cli", "grade", str(nb), "--out", str(tmp_path / "o"),
+                               *extra], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+        assert not (tmp_path / "o").exists()
+
+
+def test_the_kernel_imports_the_instructors_modules_and_sets_determinism_before_the_first_cell():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import json, fractions as fr\nfrom decimal import Decimal\n%matplotlib inline"),
+        nbformat.v4.new_code_cell("from . import x\nimport autograders\nif True:\n    import wave"),
+        nbformat.v4.new_code_cell("this is not python"), nbformat.v4.new_markdown_cell("import csv")])
+    assert imported_modules(nb) == ("json", "fractions", "decimal", "autograders")
+    code = startup_code(3, str(ROOT), imported_modules(nb))
+    assert code.rstrip().splitlines()[-2].endswith(", ('json', 'fractions', 'decimal'))") and "autograders" in FORBIDDEN
+    with KernelSession(limits=Limits(**LIMITS)) as k:
+        assert k.execute(code, timeout=90, silent=True).status == "ok"
+        run = k.execute("import sys, torch\nprint(sorted(m for m in ('json', 'fractions', 'decimal', 'wave') "
+                        "if m in sys.modules), 'json' in dir(), torch.backends.cuda.matmul.allow_tf32, "
+                        "torch.backends.cudnn.allow_tf32, torch.backends.cudnn.benchmark, "
+                        "torch.backends.cudnn.deterministic, torch.initial_seed())", timeout=60)
+    text = "".join(o.get("text", "") for o in run.outputs)
+    assert text.split() == ["['decimal',", "'fractions',", "'json']", "False", "False", "False", "False", "True", "3"]
+
+
+def test_results_record_the_determinism_flags(tiny_env):
+    r, reason = run_worker(tiny.notebook(tiny_env, name="one.ipynb"), "tiny", _config())
+    assert reason == ""
+    flags = r.environment["determinism"]
+    assert flags["torch.backends.cudnn.benchmark"] is False and flags["torch.backends.cuda.matmul.allow_tf32"] is False
+    assert flags["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+    assert json.loads(json.dumps(r.to_dict()))["environment"]["determinism"] == flags
