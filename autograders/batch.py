@@ -29,6 +29,7 @@ from tqdm import tqdm
 from .checks import get_assignment
 from .engine import GradeConfig, _not_run, _sha256, environment
 from .results import SubmissionResult, write_atomic
+from .warm import ForkUnanswered
 
 INDEX = ".ch4grade-index.json"
 INTERRUPTED = "interrupted"   # run_worker's reason when the batch was interrupted: nothing is recorded
@@ -39,10 +40,19 @@ WORKER = "import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')];
 
 
 def result_path(out_dir: Path, notebook: Path, taken: set[str]) -> Path:
-    "A result file name per notebook, unique within the batch (same stems get a hash suffix)."
-    stem = notebook.stem
-    if stem in taken:
-        stem = f"{stem}-{hashlib.sha1(str(notebook.resolve()).encode()).hexdigest()[:8]}"
+    """A result file name per notebook, unique within the batch: never hidden (the resume index is
+    `.ch4grade-index.json`) nor a Gradescope file's name; a stem already taken (a namesake, or a name chosen to
+    look like a suffixed one) gets a hash suffix, longer until it is free."""
+    base = notebook.stem
+    if base.startswith("."):
+        base = "_" + base.lstrip(".")
+    if base.endswith(".gradescope"):
+        base += "_"
+    stem, digest, n = base, hashlib.sha256(str(notebook.resolve()).encode()).hexdigest(), 8
+    while stem in taken:
+        stem, n = f"{base}-{digest[:n]}", n + 4
+        if n > len(digest):
+            digest, n = hashlib.sha256(digest.encode()).hexdigest(), 8
     taken.add(stem)
     return out_dir / f"{stem}.json"
 
@@ -128,14 +138,17 @@ class BatchInterrupted(KeyboardInterrupt):
         self.done, self.left = done, left
 
 
-def _stop_worker(proc: subprocess.Popen) -> None:
-    "SIGTERM (the worker shuts its kernel down), then SIGKILL after 15 s."
+def _stop_worker(proc) -> None:
+    "SIGTERM (the worker shuts its kernel down), then SIGKILL after 15 s; never waits more than 45 s in all."
     proc.terminate()
     try:
         proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
         proc.kill()
-        proc.wait()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:     # (a warm worker whose template is stopped, for one)
+            pass
 
 
 def _wait_worker(proc: subprocess.Popen, limit: float, stop: threading.Event | None) -> str:
@@ -174,33 +187,50 @@ def cold_start(args: list[str], result_fd: int, err_fd: int, gate_fds: tuple[int
 
 
 class Slots:
-    """The batch's --jobs, as slots a started worker waits for before it runs its notebook. With GPUs
-    (`--gpus`), `per_gpu` slots on each: a worker is placed, when it starts, on the GPU with the fewest workers
-    (its kernel sees only that one) and runs when that GPU has a slot free."""
+    """The batch's --jobs, as slots a started worker waits for before it runs its notebook, handed out in the
+    order the workers started (the notebooks' order): a worker whose kernel was ready early waits for its
+    elders. With GPUs (`--gpus`), `per_gpu` slots on each: a worker is placed, when it starts, on the GPU with
+    the fewest workers (its kernel sees only that one) and runs when that GPU has a slot free."""
 
     def __init__(self, jobs: int, gpus: list[str] | None = None, per_gpu: int = 1):
-        self.sems = {g: threading.Semaphore(per_gpu) for g in gpus} if gpus else {None: threading.Semaphore(jobs)}
-        self.placed = dict.fromkeys(self.sems, 0)
-        self.lock = threading.Lock()
+        self.free = dict.fromkeys(gpus, per_gpu) if gpus else {None: jobs}
+        self.placed = dict.fromkeys(self.free, 0)
+        self.pending: dict = {g: set() for g in self.free}     # tickets placed and not yet served
+        self.cond = threading.Condition()
+        self.tickets = 0
 
-    def place(self) -> str | None:
-        with self.lock:
+    def place(self) -> tuple[str | None, int]:
+        "(the GPU for a worker that starts now, its ticket)."
+        with self.cond:
             gpu = min(self.placed, key=lambda g: self.placed[g])
             self.placed[gpu] += 1
-            return gpu
+            self.tickets += 1
+            self.pending[gpu].add(self.tickets)
+            return gpu, self.tickets
 
-    def unplace(self, gpu: str | None) -> None:
-        with self.lock:
+    def unplace(self, gpu: str | None, ticket: int) -> None:
+        "The worker is done (or gave up before its turn: its juniors need not wait for it)."
+        with self.cond:
             self.placed[gpu] -= 1
+            self.pending[gpu].discard(ticket)
+            self.cond.notify_all()
 
-    def acquire(self, gpu: str | None, timeout: float) -> bool:
-        return self.sems[gpu].acquire(timeout=timeout)
+    def acquire(self, gpu: str | None, ticket: int, timeout: float) -> bool:
+        with self.cond:
+            if not self.cond.wait_for(lambda: self.free[gpu] > 0 and min(self.pending[gpu]) == ticket, timeout):
+                return False
+            self.pending[gpu].discard(ticket)
+            self.free[gpu] -= 1
+            self.cond.notify_all()
+            return True
 
     def release(self, gpu: str | None) -> None:
-        self.sems[gpu].release()
+        with self.cond:
+            self.free[gpu] += 1
+            self.cond.notify_all()
 
 
-def _await_slot(proc, ready_fd: int, go_fd: int, gate: Slots, gpu: str | None, limit: float,
+def _await_slot(proc, ready_fd: int, go_fd: int, gate: Slots, gpu: str | None, ticket: int, limit: float,
                 stop: threading.Event | None) -> tuple[bool, str]:
     """Wait for the worker's kernel to be ready, then for a slot of `gate`, then let it go on.
     (slot taken, '') or (False, why it was stopped); (False, '') when the worker ended before its kernel was ready."""
@@ -218,7 +248,7 @@ def _await_slot(proc, ready_fd: int, go_fd: int, gate: Slots, gpu: str | None, l
             break
     if not os.read(ready_fd, 1):          # it ended (or will) without starting a kernel: nothing to wait for
         return False, ""
-    while not gate.acquire(gpu, timeout=0.2):
+    while not gate.acquire(gpu, ticket, timeout=0.2):
         if stop is not None and stop.is_set():
             _stop_worker(proc)
             return False, INTERRUPTED
@@ -236,33 +266,36 @@ def run_worker(notebook: Path, assignment: str | None, config: GradeConfig,
     (None, why there is none). When `stop` is set the worker is killed and the reason is INTERRUPTED.
     With `gate`, the worker starts its kernel at once and runs the notebook only when it holds one of the
     gate's slots (the batch's --jobs): the next kernel starts while the current notebook runs."""
-    gpu = gate.place() if gate is not None else None
+    gpu, ticket = gate.place() if gate is not None else (None, 0)
     try:
         return _run_worker(notebook, assignment, replace(config, gpu=gpu) if gpu is not None else config,
-                           student, stop, start, gate, gpu)
+                           student, stop, start, gate, gpu, ticket)
     finally:
         if gate is not None:
-            gate.unplace(gpu)
+            gate.unplace(gpu, ticket)
 
 
-def _run_worker(notebook, assignment, config, student, stop, start, gate, gpu):
-    read_fd, write_fd = os.pipe()
-    err_fd, err_w = os.pipe()
-    go_r, go_w = os.pipe() if gate is not None else (None, None)
-    ready_r, ready_w = os.pipe() if gate is not None else (None, None)
-    mine, theirs = [read_fd, err_fd, go_w, ready_r], [write_fd, err_w, go_r, ready_w]
-    try:
-        proc = start(worker_args(notebook, assignment, config, student), write_fd, err_w,
-                     (go_r, ready_w) if gate is not None else None)
-    except OSError as e:
-        for fd in mine:
-            if fd is not None:
-                os.close(fd)
-        return None, f"the grading worker could not start ({e})"
-    finally:
-        for fd in theirs:
-            if fd is not None:
-                os.close(fd)
+def _run_worker(notebook, assignment, config, student, stop, start, gate, gpu, ticket):
+    for begin in (start, cold_start):
+        read_fd, write_fd = os.pipe()
+        err_fd, err_w = os.pipe()
+        go_r, go_w = os.pipe() if gate is not None else (None, None)
+        ready_r, ready_w = os.pipe() if gate is not None else (None, None)
+        mine, theirs = [read_fd, err_fd, go_w, ready_r], [write_fd, err_w, go_r, ready_w]
+        try:
+            proc = begin(worker_args(notebook, assignment, config, student), write_fd, err_w,
+                         (go_r, ready_w) if gate is not None else None)
+            break
+        except OSError as e:
+            for fd in mine:
+                if fd is not None:
+                    os.close(fd)
+            if not isinstance(e, ForkUnanswered):      # (which leaves these pipes held: fresh ones, cold)
+                return None, f"the grading worker could not start ({e})"
+        finally:
+            for fd in theirs:
+                if fd is not None:
+                    os.close(fd)
     got: list = []
     reader = threading.Thread(target=_read_all, args=(read_fd, got, MAX_RESULT_BYTES), daemon=True)
     reader.start()
@@ -272,7 +305,7 @@ def _run_worker(notebook, assignment, config, student, stop, start, gate, gpu):
     slot, reason = False, ""
     try:
         if gate is not None:
-            slot, reason = _await_slot(proc, ready_r, go_w, gate, gpu, hard_limit(config), stop)
+            slot, reason = _await_slot(proc, ready_r, go_w, gate, gpu, ticket, hard_limit(config), stop)
         if not reason:
             reason = _wait_worker(proc, hard_limit(config), stop)
     except BaseException:               # a bug here must not leave the worker running
@@ -329,6 +362,31 @@ def grade_one(notebook: Path, out: Path, assignment: str | None, config: GradeCo
     return r
 
 
+IDLE_KERNEL_MB = 768     # a prestarted kernel waiting for its turn: ipykernel, torch and fastai imported
+
+
+def available_mb() -> float | None:
+    "The machine's available memory (MemAvailable), or None where it cannot be read."
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def prestarted(jobs: int, mem_mb: int) -> int:
+    """How many kernels may wait, prestarted, beside the `jobs` that run: up to `jobs`, as long as the running
+    kernels at their memory cap and the waiting ones fit in the machine's available memory (a machine that
+    runs out kills kernels that are within their own limits)."""
+    avail = available_mb()
+    if avail is None:
+        return jobs
+    return max(0, min(jobs, int((avail - jobs * mem_mb) // IDLE_KERNEL_MB)))
+
+
 def warm_enabled() -> bool:
     """Warm workers and prestarted kernels unless CH4GRADE_WARM=0 (each submission then imports the grader in a
     worker of its own and starts its kernel when its turn comes)."""
@@ -336,11 +394,12 @@ def warm_enabled() -> bool:
 
 
 @contextmanager
-def _runner(cluster: str | None, jobs: int, todo: int, gpus: list[str] | None = None, per_gpu: int = 1):
+def _runner(cluster: str | None, jobs: int, todo: int, gpus: list[str] | None = None, per_gpu: int = 1,
+            mem_mb: int = 0):
     """(run, jobs, in flight): a Dask cluster's tasks, as many as it has slots; or worker processes on this
     machine. With more than one submission to grade (unless CH4GRADE_WARM=0) those are warm: forks of a
-    template that imported the grader once (`warm.py`), and twice `jobs` of them in flight, half of them
-    starting their kernel while the other half run their notebooks (`run_worker`'s gate). With `gpus`, `per_gpu`
+    template that imported the grader once (`warm.py`), and up to twice `jobs` of them in flight (as memory
+    allows: `prestarted`), the extra ones starting their kernel while `jobs` run notebooks (`run_worker`'s gate). With `gpus`, `per_gpu`
     notebooks run on each GPU at once (`Slots`)."""
     if cluster:
         from . import cluster as dask_cluster
@@ -357,7 +416,8 @@ def _runner(cluster: str | None, jobs: int, todo: int, gpus: list[str] | None = 
         return
     from .warm import WarmPool
     with WarmPool.open() as pool:
-        yield partial(run_worker, start=pool.start if pool else cold_start, gate=gate), jobs, min(todo, 2 * jobs)
+        yield (partial(run_worker, start=pool.start if pool else cold_start, gate=gate), jobs,
+               min(todo, jobs + prestarted(jobs, mem_mb)))
 
 
 def grade_many(notebooks: list[Path], out_dir: Path, assignment: str | None = None,
@@ -385,8 +445,8 @@ def grade_many(notebooks: list[Path], out_dir: Path, assignment: str | None = No
             results[i] = done
         else:
             todo.append(i)
-    with _runner(cluster if todo else None, max(1, jobs), len(todo), gpus, max(1, kernels_per_gpu)) \
-            as (run, jobs, in_flight):
+    with _runner(cluster if todo else None, max(1, jobs), len(todo), gpus, max(1, kernels_per_gpu),
+                 config.limits.mem_mb) as (run, jobs, in_flight):
         if config.limits.threads is None:     # (on a cluster: this machine's cores over its slots, at least 1)
             config.limits.threads = max(1, (os.cpu_count() or 1) // jobs)
         bar = tqdm(total=len(notebooks), initial=len(results), desc="grading", unit="nb", disable=not progress,

@@ -42,6 +42,7 @@ from .redact import Redactor, redactor_for
 from .results import CheckResult, ItemResult, SubmissionResult
 
 HIDDEN_FAIL = "did not pass (a hidden check: details are not shown)"
+MAX_FIGURE_BYTES = 64 * 2**20    # the plotted lines the grader keeps of one notebook, all items together
 GRADER_FAILURE = "the grader could not run this check"
 
 
@@ -223,6 +224,7 @@ class Grader:
             self.plan.problems.setdefault(item_id, why)
         self.bound_item: str | None = None    # the answer cell whose names are bound at the next boundary
         self.figures: dict[str, list] = {}
+        self.figure_bytes = 0
         self.session: KernelSession | None = None
         self.restarts = 0
         self.bad_cells: set[int] = set()      # positions in the plan that killed the kernel
@@ -259,6 +261,7 @@ class Grader:
         if self.restarts >= self.config.max_restarts:
             return False
         self.restarts += 1
+        self._note_host_oom()
         self.session.shutdown()
         self._start()
         self.bound_item = None
@@ -274,6 +277,13 @@ class Grader:
                 return False
         self._take_figures()  # forget what the replayed cells drew
         return True
+
+    def _note_host_oom(self) -> None:
+        "A kernel the machine's out-of-memory killer stopped (within its own limit): the grader's failure."
+        if self.session is not None and (self.session.death_reason() if not self.session.alive() else "") \
+                and self.session.host_oom:
+            self.grader_failures.append("the machine ran out of memory while grading (not the kernel's own limit); "
+                                        "grade it again with fewer --jobs or more memory")
 
     def _boundary(self, cell=None) -> None:
         """Before an autograded answer cell runs (and after the last cell): bind the previous answer's item to
@@ -353,6 +363,7 @@ class Grader:
             timings["checks_s"] = round(time.monotonic() - t, 3)
         finally:
             r.environment = environment(self.config, self.session)
+            self._note_host_oom()
             self.session.shutdown()
         if self.grader_failures:
             r.grader_failure = True
@@ -396,8 +407,8 @@ class Grader:
                     return f"the kernel died in cell {self._label(cell)} ({detail})"
                 continue
             axes = self._take_figures()
-            if cell.grade_id and axes:
-                self.figures.setdefault(cell.grade_id, []).extend(axes)
+            if cell.grade_id in self.auto_ids and axes:      # (only items' plots are checked: nothing else is kept)
+                self._keep_figures(cell.grade_id, axes)
             if not self.session.alive():   # the student's code killed it while the grader looked at its figures
                 self.bad_cells.add(pos)
                 self.result.notes.append(f"the kernel died after cell {self._label(cell)} "
@@ -406,6 +417,16 @@ class Grader:
                     return f"the kernel died after cell {self._label(cell)}"
         self._boundary()
         return None
+
+    def _keep_figures(self, item_id: str, axes: list) -> None:
+        "Keep an item's plotted lines, up to MAX_FIGURE_BYTES for the whole notebook (the grader's memory)."
+        size = sum(line[k].numel() * line[k].element_size() for ax in axes for line in ax["lines"] for k in "xy")
+        if self.figure_bytes + size > MAX_FIGURE_BYTES:
+            self.result.notes.append(f"the plots of `{item_id}` were not kept: the notebook's plots passed "
+                                     f"{MAX_FIGURE_BYTES // 2**20} MB")
+            return
+        self.figure_bytes += size
+        self.figures.setdefault(item_id, []).extend(axes)
 
     def _take_figures(self) -> list:
         "The axes drawn since the last call, as plain data (see `startup`); [] if none or unreadable."

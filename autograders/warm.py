@@ -35,12 +35,19 @@ from contextlib import contextmanager
 from .execute import processes
 
 READY_TIMEOUT = 180.0
+FORK_TIMEOUT = 60.0
 PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
 # `python -c` keeps the current folder out of sys.path, as for cold workers
 TEMPLATE = "import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; " \
            "from autograders.warm import serve; serve(int(sys.argv[1]))"
 MAX_MSG = 1 << 20
 TEMPLATE_ENV = "CH4GRADE_WARM_TEMPLATE"
+
+
+class ForkUnanswered(OSError):
+    """The template did not answer a fork request in time. The pipes sent with it stay referenced by the request
+    it never read: the caller starts a cold worker on fresh pipes."""
 
 
 class WarmUnavailable(Exception):
@@ -73,7 +80,9 @@ def serve(fd: int) -> None:
     """The template's loop: fork a worker per `fork` request, report exits, end when the batch closes the
     socket (or dies)."""
     try:
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        libc = ctypes.CDLL(None)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        libc.prctl(PR_SET_NAME, b"ch4grade-warm")      # what ps and top show
     except (OSError, AttributeError):
         pass
     signal.signal(signal.SIGINT, lambda *_: None)    # Ctrl-C is the batch's to handle
@@ -149,9 +158,11 @@ def _child(sock: socket.socket, argv: list[str], fds: list[int], template: int) 
     code = 1
     try:
         # first of all: die with the template (a worker must never outlive the batch that waits for it)
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        libc = ctypes.CDLL(None)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
         if os.getppid() != template:
             os._exit(1)
+        libc.prctl(PR_SET_NAME, b"ch4grade-worker")
         sock.close()
         result_fd, err_fd, *gate_fds = fds
         os.dup2(err_fd, 2)
@@ -184,15 +195,25 @@ class WarmChild:
         self.pool, self.pid = pool, pid
         self.returncode: int | None = None
         self.exited = threading.Event()
+        self._gone_since: float | None = None
 
     def wait(self, timeout: float | None = None) -> int:
+        """Its exit code, as the template reports it; or read from /proc when the report does not come (a template
+        that is stopped cannot reap it: a zombie's status is final), or -SIGKILL once it is gone from /proc
+        without a report (its template ended)."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not self.exited.wait(0.2 if self.pool.gone.is_set() else
-                                   (None if deadline is None else max(0.0, deadline - time.monotonic()))):
-            if self.pool.gone.is_set() and not processes.alive(self.pid):
-                self.returncode = -signal.SIGKILL     # its exit status went with the template
+        while not self.exited.wait(0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))):
+            code = processes.zombie_exit_code(self.pid)
+            if code is not None:
+                self.returncode = code
                 self.exited.set()
                 break
+            if not processes.alive(self.pid):          # reaped: the template's report is on its way (or lost)
+                self._gone_since = self._gone_since or time.monotonic()
+                if self.pool.gone.is_set() or time.monotonic() - self._gone_since > 5:
+                    self.returncode = -signal.SIGKILL
+                    self.exited.set()
+                    break
             if deadline is not None and time.monotonic() >= deadline:
                 raise subprocess.TimeoutExpired(f"warm worker {self.pid}", timeout)
         return self.returncode
@@ -201,9 +222,11 @@ class WarmChild:
         return self.returncode
 
     def _signal(self, sig: int) -> None:
+        """Signal it directly while it is the template's unreaped child (its pid cannot have been reused) or an
+        orphan of a template that is gone; else through the template."""
         if self.exited.is_set():
             return
-        if self.pool.gone.is_set():      # an orphan now: the template can no longer do it
+        if self.pool.gone.is_set() or processes.parent(self.pid) == self.pool.pid:
             try:
                 os.kill(self.pid, sig)
             except ProcessLookupError:
@@ -245,7 +268,8 @@ class WarmPool:
             theirs.close()
             os.close(err_w)
         from .execute.session import _drain
-        threading.Thread(target=_drain, args=(err_r, self._err), daemon=True).start()
+        self._drainer = threading.Thread(target=_drain, args=(err_r, self._err), daemon=True)
+        self._drainer.start()
         try:
             hello = self._hello()
         except WarmUnavailable:
@@ -282,8 +306,9 @@ class WarmPool:
             except ValueError:
                 msg = {"error": "its first message could not be read"}
         if not msg.get("ready"):
-            tail = bytes(self._err).decode("utf-8", "replace").strip().splitlines()[-3:]
             self.close()
+            self._drainer.join(timeout=5)       # what it said on its way out
+            tail = bytes(self._err).decode("utf-8", "replace").strip().splitlines()[-3:]
             why = msg.get("error") or ("no answer in time" if not ready else "it ended")
             raise WarmUnavailable(why + (f" ({' / '.join(tail)})" if tail else ""))
         return msg
@@ -326,7 +351,7 @@ class WarmPool:
               gate_fds: tuple[int, int] | None = None) -> WarmChild:
         """Fork a worker running `worker.main(argv + ['--result-fd', ...])` with these pipes (as
         `batch.cold_start` starts a cold one); a cold one when the template is gone (killed: nothing is lost).
-        OSError if neither can start."""
+        ForkUnanswered when it did not answer in time; OSError if no worker could start."""
         if self.gone.is_set():
             from .batch import cold_start
             return cold_start(argv, result_fd, err_fd, gate_fds)
@@ -343,14 +368,15 @@ class WarmPool:
                 self._forked.pop(rid, None)
             from .batch import cold_start
             return cold_start(argv, result_fd, err_fd, gate_fds)
-        answered = done.wait(60)
+        answered = done.wait(FORK_TIMEOUT)
         with self._lock:
             pid = self._forked.pop(rid)[1]
             if not answered:
                 self._abandoned.add(rid)
-        if not answered:
-            raise OSError("the template process did not fork a worker within 60 s")
-        if pid is None:                          # it ended meanwhile, or could not fork
+        if not answered:           # stopped or stuck: the rest of the batch starts cold too; a late fork is killed
+            self.gone.set()
+            raise ForkUnanswered(f"the template process did not fork a worker within {FORK_TIMEOUT:.0f} s")
+        if pid is None:            # it ended meanwhile, or could not fork
             from .batch import cold_start
             return cold_start(argv, result_fd, err_fd, gate_fds)
         with self._lock:

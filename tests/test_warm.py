@@ -40,17 +40,17 @@ def _class(folder: Path) -> list[Path]:
             tiny.notebook(subs, {"total": "import os\nos._exit(3)"}, name="dies.ipynb")]
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:                     # gone meanwhile
+        return b""
+
+
 def _ours() -> list[int]:
     "Live workers, templates and kernels below this test process."
-    found = []
-    for pid in processes.descendants(os.getpid()):
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"autograders" in cmd or b"ipykernel" in cmd or b"bwrap" in cmd:
-            found.append(pid)
-    return found
+    return [pid for pid in processes.descendants(os.getpid())
+            if any(k in _cmdline(pid) for k in (b"autograders", b"ipykernel", b"bwrap"))]
 
 
 def _gone() -> bool:
@@ -58,6 +58,18 @@ def _gone() -> bool:
     while _ours() and time.monotonic() < deadline:
         time.sleep(0.2)
     return not _ours()
+
+
+def _template(timeout: float = 120) -> int | None:
+    "This process's warm template, once it has forked a worker (its forks share its command line)."
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for pid in _ours():
+            if b"autograders.warm" in _cmdline(pid) and processes.parent(pid) == os.getpid() \
+                    and processes.descendants(pid):
+                return pid
+        time.sleep(0.2)
+    return None
 
 
 def _digest(r):
@@ -92,9 +104,9 @@ class _CountingSlots(Slots):
         super().__init__(jobs)
         self.asked = threading.Event()
 
-    def acquire(self, gpu, timeout):
+    def acquire(self, gpu, ticket, timeout):
         self.asked.set()
-        return super().acquire(gpu, timeout)
+        return super().acquire(gpu, ticket, timeout)
 
 
 def _run_in_thread(nb, cfg, gate, stop=None):
@@ -111,7 +123,7 @@ def test_a_prestarted_kernel_waits_for_its_slot_and_an_interrupt_kills_it(tiny_e
     assert gate.asked.wait(120), "the worker never said its kernel was ready"
     time.sleep(2)
     assert not out and t.is_alive()              # it waits; nothing of the notebook has run
-    gate.sems[None].release()
+    gate.release(None)
     t.join(120)
     r, reason = out[0]
     assert reason == "" and r.status == "graded" and r.score == r.auto_max_score
@@ -120,12 +132,12 @@ def test_a_prestarted_kernel_waits_for_its_slot_and_an_interrupt_kills_it(tiny_e
     gate = _CountingSlots(jobs=0)                # its kernel dies while it waits: not the student's doing
     t, out = _run_in_thread(nb, _config(), gate)
     assert gate.asked.wait(120)
-    kernels = [pid for pid in _ours() if b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    kernels = [pid for pid in _ours() if b"ipykernel" in _cmdline(pid)]
     assert kernels
     for pid in kernels:
         os.kill(pid, signal.SIGKILL)
     time.sleep(1)
-    gate.sems[None].release()
+    gate.release(None)
     t.join(120)
     r, reason = out[0]
     assert reason == "" and r.score == r.auto_max_score and not r.grader_failure
@@ -163,15 +175,10 @@ def test_a_template_killed_mid_batch_loses_nothing_and_charges_nobody(tiny_env):
     t = threading.Thread(target=lambda: out.append(grade_many(notebooks, tiny_env / "out", "tiny", _config(),
                                                               jobs=1, progress=False)))
     t.start()
-    deadline = time.monotonic() + 120
-    template = []
-    while not template and time.monotonic() < deadline:
-        template = [p for p in _ours() if b"autograders.warm" in Path(f"/proc/{p}/cmdline").read_bytes()
-                    and any(processes.descendants(p))]          # it has forked a worker
-        time.sleep(0.2)
+    template = _template()
     assert template
     time.sleep(3)
-    os.kill(template[0], signal.SIGKILL)
+    os.kill(template, signal.SIGKILL)
     t.join(300)
     results = [r for _, r in out[0]]
     assert len(results) == 4
@@ -190,16 +197,21 @@ def test_gpu_ids_count_the_gpus_this_process_sees():
         physical_gpus(["2"], "2,3")
 
 
-def test_slots_spread_workers_over_gpus_and_bound_each():
+def test_slots_spread_workers_over_gpus_bound_each_and_keep_the_notebooks_order():
     slots = Slots(jobs=99, gpus=["0", "1"], per_gpu=2)
-    placed = [slots.place() for _ in range(4)]
-    assert sorted(placed) == ["0", "0", "1", "1"]
-    assert slots.acquire("0", 0) and slots.acquire("0", 0) and not slots.acquire("0", 0.05)
-    assert slots.acquire("1", 0)
+    placed = [slots.place() for _ in range(6)]
+    assert sorted(g for g, _ in placed) == ["0", "0", "0", "1", "1", "1"]
+    zeros = [t for g, t in placed if g == "0"]
+    assert not slots.acquire("0", zeros[1], 0.05)              # its elder is not served yet
+    assert slots.acquire("0", zeros[0], 0) and slots.acquire("0", zeros[1], 0)
+    assert not slots.acquire("0", zeros[2], 0.05)              # both of GPU 0's slots are taken
     slots.release("0")
-    assert slots.acquire("0", 0)
-    slots.unplace("1")
-    assert slots.place() == "1"
+    assert slots.acquire("0", zeros[2], 0)
+    ones = [t for g, t in placed if g == "1"]
+    assert not slots.acquire("1", ones[1], 0.05)
+    slots.unplace("1", ones[0])                                # the elder ended before its turn
+    assert slots.acquire("1", ones[1], 0)
+    assert slots.place()[0] == "1"                             # GPU 1 now has the fewest workers
 
 
 def test_gpu_ids_are_checked_before_anything_is_graded(tmp_path):
@@ -241,3 +253,87 @@ def test_results_record_the_determinism_flags(tiny_env):
     assert flags["torch.backends.cudnn.benchmark"] is False and flags["torch.backends.cuda.matmul.allow_tf32"] is False
     assert flags["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
     assert json.loads(json.dumps(r.to_dict()))["environment"]["determinism"] == flags
+
+
+def test_result_file_names_never_collide_whatever_the_notebooks_are_called(tmp_path):
+    "A name chosen to look like a classmate's suffixed name, the resume index's, or a Gradescope file's."
+    from autograders.batch import result_path
+    a, b = tmp_path / "alice" / "lab.ipynb", tmp_path / "bob" / "lab.ipynb"
+    taken: set[str] = set()
+    first, second = result_path(tmp_path, a, taken), result_path(tmp_path, b, set(taken))
+    mallory = tmp_path / "aaa" / f"{second.stem}.ipynb"
+    names = [result_path(tmp_path, p, taken).name for p in
+             (mallory, a, b, tmp_path / ".ch4grade-index.ipynb", tmp_path / "lab.gradescope.ipynb")]
+    assert len(set(names)) == 5 and first.name == "lab.json"
+    assert ".ch4grade-index.json" not in names and "lab.gradescope.json" not in names
+
+
+def test_a_stopped_template_does_not_hang_the_batch(tiny_env, monkeypatch):
+    "SIGSTOP (a student could, without a sandbox): its forks finish, the rest of the class starts cold."
+    monkeypatch.setattr(warm, "FORK_TIMEOUT", 5.0)
+    notebooks = [tiny.notebook(tiny_env / "subs", name=f"s{i}.ipynb") for i in range(4)]
+    out: list = []
+    t = threading.Thread(target=lambda: out.append(grade_many(notebooks, tiny_env / "out", "tiny", _config(),
+                                                              jobs=1, progress=False)))
+    t.start()
+    template = _template()
+    assert template
+    os.kill(template, signal.SIGSTOP)
+    t.join(400)
+    assert not t.is_alive()
+    results = [r for _, r in out[0]]
+    assert [r.score for r in results] == [results[0].auto_max_score] * 4, [(r.status, r.error, r.notes[-2:]) for r in results]
+    assert results[0].environment["worker"]["warm_template"] and results[-1].environment["worker"]["warm_template"] is None
+    assert _gone()
+
+
+def test_a_kernel_the_machine_killed_is_the_graders_failure_not_the_students():
+    "cgroup v2 counts OOM kills caused by the machine (or a parent cgroup) too; only `oom` is its own limit's."
+    class Cgroup:
+        def __init__(self, own):
+            self.own = own
+
+        def oom_kills(self):
+            return 1
+
+        def own_limit_ooms(self):
+            return self.own
+
+    k = KernelSession.__new__(KernelSession)
+    k.killed_reason, k.host_oom, k.limits = None, False, Limits(mem_mb=2600)
+    k.cgroup = Cgroup(own=0)
+    assert "the machine ran out of memory" in k.death_reason() and k.host_oom
+    k.killed_reason, k.host_oom, k.cgroup = None, False, Cgroup(own=1)
+    assert "more than its 2600 MB" in k.death_reason() and not k.host_oom
+
+
+def test_the_grader_keeps_only_items_plots_and_at_most_its_bound(monkeypatch):
+    import torch
+    from autograders import engine
+    from autograders.results import SubmissionResult
+    g = engine.Grader.__new__(engine.Grader)
+    g.figures, g.figure_bytes, g.result = {}, 0, SubmissionResult(submission="x", assignment="tiny")
+    monkeypatch.setattr(engine, "MAX_FIGURE_BYTES", 10_000)
+    line = {"x": torch.zeros(500), "y": torch.zeros(500), "label": ""}      # 4,000 bytes
+    for _ in range(3):
+        g._keep_figures("plot", [{"lines": [line], "title": "", "xlabel": "", "ylabel": ""}])
+    assert len(g.figures["plot"]) == 2 and g.figure_bytes == 8000
+    assert any("were not kept" in n for n in g.result.notes)
+
+
+def test_prestarted_kernels_fit_in_the_machines_memory(monkeypatch):
+    from autograders import batch
+    monkeypatch.setattr(batch, "available_mb", lambda: 16_000)
+    assert batch.prestarted(2, 6144) == 2              # 2 x 6144 + 2 x 768 fits
+    assert batch.prestarted(2, 7500) == 1 and batch.prestarted(3, 6144) == 0 and batch.prestarted(4, 0) == 4
+    monkeypatch.setattr(batch, "available_mb", lambda: None)
+    assert batch.prestarted(3, 6144) == 3
+
+
+def test_what_the_grader_writes_for_itself_is_never_under_dev_shm():
+    "A Landlock kernel may write anywhere in /dev/shm: the kernel spec the grader launches is not there."
+    with KernelSession(limits=Limits(**LIMITS), fastai_data=str(ROOT)) as k:
+        spec = Path(k.km.kernel_spec_manager.kernel_dirs[0])
+        config = k._private / ".fastai" / "config.ini"
+        assert spec.is_dir() and config.is_file()
+        assert not str(spec.resolve()).startswith("/dev/shm") and not str(config.resolve()).startswith("/dev/shm")

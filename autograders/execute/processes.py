@@ -42,6 +42,25 @@ def descendants(root: int) -> list[int]:
     return found
 
 
+def parent(pid: int) -> int | None:
+    "The parent pid of `pid`, or None if it is gone."
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def zombie_exit_code(pid: int) -> int | None:
+    "The exit code (as Popen.returncode gives it) of `pid` if it is a zombie not yet reaped, else None."
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return os.waitstatus_to_exitcode(int(fields[49])) if fields[0] == "Z" else None
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def alive(pid: int) -> bool:
     "Whether `pid` is a live process (not a zombie)."
     try:

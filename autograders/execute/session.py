@@ -118,6 +118,7 @@ class KernelSession:
         self.km: KernelManager | None = None
         self.kc = None
         self.killed_reason: str | None = None
+        self.host_oom = False                    # killed because the machine ran out of memory: not the student's
         self.isolation: dict = self.sandbox.describe()
         self.peak_rss_mb = 0.0
         self.cgroup: KernelCgroup | None = None
@@ -129,9 +130,14 @@ class KernelSession:
         # short path: Unix socket names are limited. Under bubblewrap on a tmpfs (/dev/shm): the socket folder
         # is the one place the kernel may write outside its own tmpfs, and there it is memory the kernel's
         # cgroup pays for, not the host's disk.
+        # What the grader writes for itself (the kernel spec it launches, fastai's config) never goes there: a
+        # Landlock kernel may write anywhere in /dev/shm, so those live in a private folder of the system's.
         shm = "/dev/shm" if self.sandbox.backend == "bwrap" and os.access("/dev/shm", os.W_OK) else None
-        _sweep(Path(shm or tempfile.gettempdir()))
+        _sweep(Path(tempfile.gettempdir()))
+        if shm:
+            _sweep(Path(shm))
         self._dir = Path(tempfile.mkdtemp(prefix=f"ch4g-{os.getpid()}-", dir=shm))
+        self._private = Path(tempfile.mkdtemp(prefix=f"ch4g-{os.getpid()}-")) if shm else self._dir
 
     # ---- life cycle -------------------------------------------------------------------------
     def _kernel_env(self, home: str) -> dict[str, str]:
@@ -154,7 +160,7 @@ class KernelSession:
             return None
         from reference.data.layouts import FASTAI_CONFIG
         text = FASTAI_CONFIG.replace("data = data", f"data = {self.fastai_data}")
-        home = (scratch if scratch is not None else self._dir) / ".fastai"
+        home = (scratch if scratch is not None else self._private) / ".fastai"
         home.mkdir(mode=0o755)
         (home / "config.ini").write_text(text)
         return home / "config.ini"
@@ -188,7 +194,7 @@ class KernelSession:
         kernel = [sys.executable, "-I", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
         argv = box.argv(view, kernel, env, mem_mb=address_mb, max_file_mb=lim.max_file_mb, nproc=lim.max_procs,
                         cgroup_dirs=self.cgroup.join_dirs() if self.cgroup else [], uid=uid)
-        spec_dir = self._dir / "spec" / "ch4grade"
+        spec_dir = self._private / "spec" / "ch4grade"
         spec_dir.mkdir(parents=True)
         (spec_dir / "kernel.json").write_text(json.dumps(
             {"argv": argv, "display_name": "ch4grade grading kernel", "language": "python",
@@ -285,6 +291,7 @@ class KernelSession:
         if self.uid_lease:
             self.uid_lease.release()
         shutil.rmtree(self._dir, ignore_errors=True)
+        shutil.rmtree(self._private, ignore_errors=True)
 
     def __enter__(self):
         self.start()
@@ -341,6 +348,11 @@ class KernelSession:
         if self.killed_reason:
             return self.killed_reason
         if self.cgroup and self.cgroup.oom_kills():
+            if self.cgroup.own_limit_ooms() == 0:     # the machine ran out, not the kernel's own limit
+                self.host_oom = True
+                self.killed_reason = (f"the machine ran out of memory and its out-of-memory killer stopped the "
+                                      f"kernel (which was within its own {self.limits.mem_mb} MB limit)")
+                return self.killed_reason
             self.killed_reason = f"used more than its {self.limits.mem_mb} MB memory limit (stopped by the cgroup)"
             return self.killed_reason
         return "the kernel process ended"

@@ -148,18 +148,26 @@ class KernelCgroup:
         except (OSError, ValueError):
             return 0.0
 
-    def oom_kills(self) -> int:
-        "How many processes the kernel's out-of-memory killer stopped in this cgroup."
+    def _memory_events(self) -> dict[str, int]:
         d = self.dirs.get("unified") or self.dirs["memory"]
         name = "memory.events" if self.version == 2 else "memory.oom_control"
+        events = {}
         try:
             for line in (d / name).read_text().splitlines():
                 key, _, value = line.partition(" ")
-                if key == "oom_kill":
-                    return int(value)
+                events[key] = int(value)
         except (OSError, ValueError):
             pass
-        return 0
+        return events
+
+    def oom_kills(self) -> int:
+        "How many processes an out-of-memory killer stopped in this cgroup (its own limit's, or the machine's)."
+        return self._memory_events().get("oom_kill", 0)
+
+    def own_limit_ooms(self) -> int | None:
+        """How many times the kernel's own memory limit ran out (cgroup v2's `oom`: not counted when the whole
+        machine, or a cgroup above, ran out); None where the cgroup cannot tell (v1)."""
+        return self._memory_events().get("oom", 0) if self.version == 2 else None
 
     def kill(self, rounds: int = 50) -> None:
         "SIGKILL every process in the cgroup until none is left (pids.max bounds any fork race)."
