@@ -72,6 +72,18 @@ def _template(timeout: float = 120) -> int | None:
     return None
 
 
+def _class_of_four_with_its_template(folder: Path):
+    "Four good notebooks graded one at a time in a thread: (notebooks, thread, [pairs] once done, template pid)."
+    notebooks = [tiny.notebook(folder / "subs", name=f"s{i}.ipynb") for i in range(4)]
+    out: list = []
+    t = threading.Thread(target=lambda: out.append(grade_many(notebooks, folder / "out", "tiny", _config(),
+                                                              jobs=1, progress=False)))
+    t.start()
+    template = _template()
+    assert template
+    return notebooks, t, out, template
+
+
 def _digest(r):
     return r.status, r.score, [(i.id, i.status, i.score) for i in r.items]
 
@@ -170,13 +182,7 @@ def test_a_killed_template_costs_nothing_and_one_that_cannot_start_means_cold_wo
 
 
 def test_a_template_killed_mid_batch_loses_nothing_and_charges_nobody(tiny_env):
-    notebooks = [tiny.notebook(tiny_env / "subs", name=f"s{i}.ipynb") for i in range(4)]
-    out: list = []
-    t = threading.Thread(target=lambda: out.append(grade_many(notebooks, tiny_env / "out", "tiny", _config(),
-                                                              jobs=1, progress=False)))
-    t.start()
-    template = _template()
-    assert template
+    notebooks, t, out, template = _class_of_four_with_its_template(tiny_env)
     time.sleep(3)
     os.kill(template, signal.SIGKILL)
     t.join(300)
@@ -271,13 +277,7 @@ def test_result_file_names_never_collide_whatever_the_notebooks_are_called(tmp_p
 def test_a_stopped_template_does_not_hang_the_batch(tiny_env, monkeypatch):
     "SIGSTOP (a student could, without a sandbox): its forks finish, the rest of the class starts cold."
     monkeypatch.setattr(warm, "FORK_TIMEOUT", 5.0)
-    notebooks = [tiny.notebook(tiny_env / "subs", name=f"s{i}.ipynb") for i in range(4)]
-    out: list = []
-    t = threading.Thread(target=lambda: out.append(grade_many(notebooks, tiny_env / "out", "tiny", _config(),
-                                                              jobs=1, progress=False)))
-    t.start()
-    template = _template()
-    assert template
+    notebooks, t, out, template = _class_of_four_with_its_template(tiny_env)
     os.kill(template, signal.SIGSTOP)
     t.join(400)
     assert not t.is_alive()
