@@ -188,25 +188,34 @@ def cold_start(args: list[str], result_fd: int, err_fd: int, gate_fds: tuple[int
 
 class Slots:
     """The batch's --jobs, as slots a started worker waits for before it runs its notebook, handed out in the
-    order the workers started (the notebooks' order): a worker whose kernel was ready early waits for its
-    elders. With GPUs (`--gpus`), `per_gpu` slots on each: a worker is placed, when it starts, on the GPU with
-    the fewest workers (its kernel sees only that one) and runs when that GPU has a slot free."""
+    notebooks' order (each worker's ticket: its notebook's place in the batch, 0, 1, ...; or, given none, the
+    order the workers started): a worker whose kernel was ready early waits for its elders, even for one whose
+    thread has not placed itself yet. With GPUs (`--gpus`), `per_gpu` slots on each: a worker is placed, when
+    it starts, on the GPU with the fewest workers (its kernel sees only that one) and runs when that GPU has a
+    slot free and none of its elders there is still waiting."""
 
     def __init__(self, jobs: int, gpus: list[str] | None = None, per_gpu: int = 1):
         self.free = dict.fromkeys(gpus, per_gpu) if gpus else {None: jobs}
         self.placed = dict.fromkeys(self.free, 0)
         self.pending: dict = {g: set() for g in self.free}     # tickets placed and not yet served
         self.cond = threading.Condition()
-        self.tickets = 0
+        self.seen: set[int] = set()      # tickets placed, above `low`
+        self.low = 0                     # every ticket below it has been placed
 
-    def place(self) -> tuple[str | None, int]:
-        "(the GPU for a worker that starts now, its ticket)."
+    def place(self, ticket: int | None = None) -> tuple[str | None, int]:
+        "(the GPU for a worker that starts now, its ticket: `ticket`, or the next one)."
         with self.cond:
+            if ticket is None:
+                ticket = max(self.seen, default=self.low - 1) + 1
             gpu = min(self.placed, key=lambda g: self.placed[g])
             self.placed[gpu] += 1
-            self.tickets += 1
-            self.pending[gpu].add(self.tickets)
-            return gpu, self.tickets
+            self.pending[gpu].add(ticket)
+            self.seen.add(ticket)
+            while self.low in self.seen:
+                self.seen.discard(self.low)
+                self.low += 1
+            self.cond.notify_all()
+            return gpu, ticket
 
     def unplace(self, gpu: str | None, ticket: int) -> None:
         "The worker is done (or gave up before its turn: its juniors need not wait for it)."
@@ -217,7 +226,8 @@ class Slots:
 
     def acquire(self, gpu: str | None, ticket: int, timeout: float) -> bool:
         with self.cond:
-            if not self.cond.wait_for(lambda: self.free[gpu] > 0 and min(self.pending[gpu]) == ticket, timeout):
+            if not self.cond.wait_for(lambda: self.free[gpu] > 0 and self.low > ticket
+                                      and min(self.pending[gpu]) == ticket, timeout):
                 return False
             self.pending[gpu].discard(ticket)
             self.free[gpu] -= 1
@@ -261,12 +271,14 @@ def _await_slot(proc, ready_fd: int, go_fd: int, gate: Slots, gpu: str | None, t
 
 def run_worker(notebook: Path, assignment: str | None, config: GradeConfig,
                student: str | None = None, stop: threading.Event | None = None,
-               start=cold_start, gate: Slots | None = None) -> tuple[SubmissionResult | None, str]:
+               start=cold_start, gate: Slots | None = None, order: int | None = None
+               ) -> tuple[SubmissionResult | None, str]:
     """Grade `notebook` in a worker process (`start`: a cold one, or a warm pool's fork); (its result, '') or
     (None, why there is none). When `stop` is set the worker is killed and the reason is INTERRUPTED.
     With `gate`, the worker starts its kernel at once and runs the notebook only when it holds one of the
-    gate's slots (the batch's --jobs): the next kernel starts while the current notebook runs."""
-    gpu, ticket = gate.place() if gate is not None else (None, 0)
+    gate's slots (the batch's --jobs): the next kernel starts while the current notebook runs. `order`: the
+    notebook's place in the batch (0, 1, ...), the order in which the gate's slots are handed out."""
+    gpu, ticket = gate.place(order) if gate is not None else (None, 0)
     try:
         return _run_worker(notebook, assignment, replace(config, gpu=gpu) if gpu is not None else config,
                            student, stop, start, gate, gpu, ticket)
@@ -334,15 +346,17 @@ def _run_worker(notebook, assignment, config, student, stop, start, gate, gpu, t
 
 def grade_one(notebook: Path, out: Path, assignment: str | None, config: GradeConfig,
               student: str | None = None, index: ResumeIndex | None = None,
-              stop: threading.Event | None = None, run=run_worker) -> SubmissionResult | None:
+              stop: threading.Event | None = None, run=run_worker, order: int | None = None
+              ) -> SubmissionResult | None:
     """Grade one notebook through a worker (`run`: `run_worker` here, or a cluster's) and record its result
     at `out` (never raises). None, and nothing recorded, when `stop` is set before or while it runs (the
-    batch was interrupted)."""
+    batch was interrupted). `order`: its place among the batch's submissions to grade (0, 1, ...): the first
+    ones run first where not all can at once."""
     if stop is not None and stop.is_set():
         return None
     t = time.monotonic()
     sha = _sha256(notebook)
-    r, reason = run(notebook, assignment, config, student, stop)
+    r, reason = run(notebook, assignment, config, student, stop, order=order)
     if reason == INTERRUPTED:
         return None
     if r is None:
@@ -456,7 +470,8 @@ def grade_many(notebooks: list[Path], out_dir: Path, assignment: str | None = No
         futures: dict = {}
         try:
             futures = {pool.submit(grade_one, Path(notebooks[i]), paths[i], assignment, config,
-                                   (students or {}).get(Path(notebooks[i])), index, stop, run): i for i in todo}
+                                   (students or {}).get(Path(notebooks[i])), index, stop, run, k): i
+                       for k, i in enumerate(todo)}
             for fut in as_completed(futures):
                 i = futures[fut]
                 r = fut.result()

@@ -142,10 +142,11 @@ def runner(client):
     stop_event = f"ch4grade-stop-{uuid.uuid4().hex}"
     aborted = Event(stop_event, client=client)
 
-    def run(notebook: Path, assignment, config, student=None, stop: threading.Event | None = None):
+    def run(notebook: Path, assignment, config, student=None, stop: threading.Event | None = None,
+            order: int | None = None):
         try:
             fut = client.submit(grade_remotely, notebook.name, notebook.read_bytes(), assignment, config, student,
-                                stop_event, pure=False)
+                                stop_event, pure=False, priority=-(order or 0))    # the notebooks' order
             while not fut.done():
                 if stop is not None and stop.is_set():
                     aborted.set()

@@ -220,6 +220,18 @@ def test_slots_spread_workers_over_gpus_bound_each_and_keep_the_notebooks_order(
     assert slots.place()[0] == "1"                             # GPU 1 now has the fewest workers
 
 
+def test_slots_follow_the_notebooks_order_even_when_a_junior_worker_starts_first():
+    slots = Slots(jobs=1)
+    assert slots.place(1) == (None, 1)                         # the second notebook's thread got there first
+    assert not slots.acquire(None, 1, 0.05)                    # its elder has not even placed itself
+    assert slots.place(0) == (None, 0)
+    assert not slots.acquire(None, 1, 0.05)
+    assert slots.acquire(None, 0, 0)
+    slots.release(None)
+    slots.unplace(None, 0)
+    assert slots.acquire(None, 1, 0)
+
+
 def test_gpu_ids_are_checked_before_anything_is_graded(tmp_path):
     assert parse_gpus(None, 0) is None
     assert parse_gpus("all", 2) == ["0", "1"] and parse_gpus("1, 0", 2) == ["1", "0"]
