@@ -379,16 +379,22 @@ def grade_one(notebook: Path, out: Path, assignment: str | None, config: GradeCo
 IDLE_KERNEL_MB = 768     # a prestarted kernel waiting for its turn: ipykernel, torch and fastai imported
 
 
-def available_mb() -> float | None:
-    "The machine's available memory (MemAvailable), or None where it cannot be read."
+def meminfo_mb() -> dict[str, float]:
+    "The machine's /proc/meminfo in MB (MemTotal, MemAvailable, ...); {} where it cannot be read."
+    info = {}
     try:
         with open("/proc/meminfo") as f:
             for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) / 1024
+                key, value = line.split(":", 1)
+                info[key] = int(value.split()[0]) / 1024
     except (OSError, ValueError, IndexError):
-        pass
-    return None
+        return {}
+    return info
+
+
+def available_mb() -> float | None:
+    "The machine's available memory (MemAvailable), or None where it cannot be read."
+    return meminfo_mb().get("MemAvailable")
 
 
 def prestarted(jobs: int, mem_mb: int) -> int:

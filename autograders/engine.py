@@ -26,12 +26,10 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-import torch
-
 from . import notebook as nbk
 from .checks import available_assignments, get_assignment
 from .checks.spec import Assignment, CheckFailed
+from .gpus import cuda_available, visible_devices
 from .execute.probe import figure_axes, figures_code, snapshot_code
 from .execute.sandbox import IsolationUnavailable, Sandbox, choose
 from .execute.session import KernelDied, KernelSession, Limits
@@ -84,6 +82,8 @@ def infer_assignment(nb) -> str | None:
 
 def seed_checks(seed: int, item_id: str, name: str) -> None:
     "Seed the grader's random generators for one check: the same seed, item and check draw the same inputs."
+    import numpy as np
+    import torch
     n = check_rng_seed(seed, item_id, name)
     random.seed(n)
     np.random.seed(n)
@@ -94,7 +94,7 @@ def _visible_index(gpu: str | None) -> int:
     "Which of this process's CUDA devices is the kernel's `gpu` (a physical id or UUID, `GradeConfig.gpu`)."
     if gpu is None:
         return 0
-    order = [v.strip() for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
+    order = visible_devices()
     if order:
         return order.index(gpu) if gpu in order else 0
     return int(gpu) if gpu.isdigit() else 0
@@ -109,7 +109,7 @@ def environment(config: GradeConfig, session: KernelSession | None = None) -> di
         env["fastai"] = fastai.__version__
     except ImportError:
         pass
-    cuda = torch.cuda.is_available() and config.device != "cpu"
+    cuda = config.device != "cpu" and cuda_available()
     name = torch.cuda.get_device_name(_visible_index(config.gpu)) if cuda else ""
     env["device"] = f"cuda ({name})" if cuda else "cpu"
     if cuda:
@@ -129,6 +129,45 @@ def fastai_data(config: GradeConfig) -> str:
     "The prepared datasets the kernel's `untar_data` finds (read-only in the sandbox)."
     from reference.data.layouts import fastai_data_dir
     return str(fastai_data_dir(config.fastai_home).resolve())
+
+
+def kernel_env(config: GradeConfig) -> dict:
+    "What the grading kernel's environment adds to the sandbox's allow-list (`KernelSession._kernel_env`)."
+    env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "CH4GRADE_GRADING": "1",
+           "CUBLAS_WORKSPACE_CONFIG": DETERMINISM["CUBLAS_WORKSPACE_CONFIG"]}
+    if config.device == "cpu":
+        env["CUDA_VISIBLE_DEVICES"] = ""
+    elif config.gpu is not None:
+        env["CUDA_VISIBLE_DEVICES"] = config.gpu
+    elif os.environ.get("CUDA_VISIBLE_DEVICES") is not None:
+        env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
+    return env
+
+
+def launch_kernel(config: GradeConfig, sandbox: Sandbox) -> KernelSession:
+    "A grading kernel for `config` in `sandbox`, its process started (`KernelSession.launch`), not yet ready."
+    limits = config.limits
+    cuda = config.device != "cpu" and cuda_available()
+    if cuda:  # the CUDA driver maps huge virtual ranges: the memory cap alone (cgroup or watchdog)
+        limits = Limits(**{**limits.__dict__, "address_space": False})
+    session = KernelSession(env=kernel_env(config), limits=limits, sandbox=sandbox,
+                            fastai_data=fastai_data(config), cuda=cuda)
+    try:
+        session.launch()
+    except BaseException:
+        session.shutdown()
+        raise
+    return session
+
+
+def _launch_early(config: GradeConfig) -> KernelSession | None:
+    """The kernel launched before the grader imports the assignment's checks (torch and the reference, a
+    second or more in a cold worker), so that both go on at once; None where it cannot be (the Grader then
+    starts one itself and reports what goes wrong)."""
+    try:
+        return launch_kernel(config, choose(config.isolation))
+    except Exception:
+        return None
 
 
 def _not_run(assignment: Assignment, reason: str, answers: dict | None = None) -> list[ItemResult]:
@@ -167,6 +206,15 @@ def grade_notebook(path: str | Path, assignment: str | Assignment | None = None,
             except KeyError:
                 pass
         return _fail(result, spec, str(e), config, t0)
+    early = _launch_early(config) if spec is None else None
+    try:
+        return _grade(path, nb, spec, assignment, config, result, t0, source, ready, early)
+    finally:
+        if early is not None:
+            early.shutdown()      # (a no-op once the Grader has shut it down)
+
+
+def _grade(path, nb, spec, assignment, config, result, t0, source, ready, early) -> SubmissionResult:
     if spec is None:
         name = assignment or infer_assignment(nb)
         result.assignment = name
@@ -187,7 +235,7 @@ def grade_notebook(path: str | Path, assignment: str | Assignment | None = None,
         return _fail(result, spec, f"grader failure: {problem}", config, t0, grader_failure=True)
     src = Path(source or spec.source or source_notebook(spec.name))
     try:
-        return Grader(spec, nb, config, result, t0, src, sandbox, ready).grade()
+        return Grader(spec, nb, config, result, t0, src, sandbox, ready, early).grade()
     except Exception as e:  # a grader bug must not lose the submission
         clean = redactor_for(spec, src).clean       # the exception may quote what the kernel sent
         result.notes.append(clean("".join(traceback.format_exception(type(e), e, e.__traceback__)), 4000))
@@ -210,10 +258,12 @@ class Grader:
     "The state of grading one notebook: the plan, the kernel, figures, and the results so far."
 
     def __init__(self, spec: Assignment, nb, config: GradeConfig, result: SubmissionResult, t0: float,
-                 src: Path, sandbox: Sandbox, ready=None):
+                 src: Path, sandbox: Sandbox, ready=None, launched: KernelSession | None = None):
         self.spec, self.nb, self.config, self.result, self.t0 = spec, nb, config, result, t0
         self.sandbox, self.ready = sandbox, ready
+        self.launched = launched              # a kernel already launched for the first start (`_launch_early`)
         self.source = nbk.read_notebook(src) if src.exists() else None
+        self.imports = nbk.imported_modules(self.source) if self.source else ()   # each kernel's, at its start
         if self.source is None:   # said, not silent: locked cells cannot be restored nor blanks recognised
             result.notes.append(f"the instructor notebook of {spec.name} is missing ({src}): locked cells were run "
                                 "as submitted and unanswered cells were not recognised")
@@ -232,27 +282,12 @@ class Grader:
         self.grader_failures: list[str] = []
 
     # ---- kernel ---------------------------------------------------------------------------
-    def _env(self) -> dict:
-        env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "CH4GRADE_GRADING": "1",
-               "CUBLAS_WORKSPACE_CONFIG": DETERMINISM["CUBLAS_WORKSPACE_CONFIG"]}
-        if self.config.device == "cpu":
-            env["CUDA_VISIBLE_DEVICES"] = ""
-        elif self.config.gpu is not None:
-            env["CUDA_VISIBLE_DEVICES"] = self.config.gpu
-        elif os.environ.get("CUDA_VISIBLE_DEVICES") is not None:
-            env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
-        return env
-
     def _start(self) -> None:
-        limits = self.config.limits
-        cuda = self.config.device != "cpu" and torch.cuda.is_available()
-        if cuda:  # the CUDA driver maps huge virtual ranges: the memory cap alone (cgroup or watchdog)
-            limits = Limits(**{**limits.__dict__, "address_space": False})
-        self.session = KernelSession(env=self._env(), limits=limits, sandbox=self.sandbox,
-                                     fastai_data=fastai_data(self.config), cuda=cuda)
-        self.session.start()
-        code = startup_code(self.config.seed, str(ROOT), nbk.imported_modules(self.source) if self.source else ())
-        run = self.session.execute(code, timeout=limits.startup_timeout, silent=True)
+        launched, self.launched = self.launched, None
+        self.session = launched if launched is not None else launch_kernel(self.config, self.sandbox)
+        self.session.wait_ready()
+        code = startup_code(self.config.seed, str(ROOT), self.imports)
+        run = self.session.execute(code, timeout=self.session.limits.startup_timeout, silent=True)
         if run.status != "ok":
             raise KernelDied(f"the grading kernel could not be prepared: {run.error}")
 
@@ -280,8 +315,7 @@ class Grader:
 
     def _note_host_oom(self) -> None:
         "A kernel the machine's out-of-memory killer stopped (within its own limit): the grader's failure."
-        if self.session is not None and (self.session.death_reason() if not self.session.alive() else "") \
-                and self.session.host_oom:
+        if self.session is not None and self.session.host_oom():
             self.grader_failures.append("the machine ran out of memory while grading (not the kernel's own limit); "
                                         "grade it again with fewer --jobs or more memory")
 

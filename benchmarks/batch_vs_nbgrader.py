@@ -37,16 +37,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from autograders.batch import meminfo_mb  # noqa: E402
 from grading_overhead import NbgraderCourse, load_avg  # noqa: E402
 
 
 def mem_used_mb() -> float:
-    info = {}
-    with open("/proc/meminfo") as f:
-        for line in f:
-            key, value = line.split(":", 1)
-            info[key] = int(value.split()[0])
-    return (info["MemTotal"] - info["MemAvailable"]) / 1024
+    info = meminfo_mb()
+    return info["MemTotal"] - info["MemAvailable"]
 
 
 class PeakMemory:

@@ -312,11 +312,13 @@ def test_a_kernel_the_machine_killed_is_the_graders_failure_not_the_students():
             return self.own
 
     k = KernelSession.__new__(KernelSession)
-    k.killed_reason, k.host_oom, k.limits = None, False, Limits(mem_mb=2600)
+    k.killed_reason, k.limits = None, Limits(mem_mb=2600)
     k.cgroup = Cgroup(own=0)
-    assert "the machine ran out of memory" in k.death_reason() and k.host_oom
-    k.killed_reason, k.host_oom, k.cgroup = None, False, Cgroup(own=1)
-    assert "more than its 2600 MB" in k.death_reason() and not k.host_oom
+    assert "the machine ran out of memory" in k.death_reason() and k.host_oom()
+    k.killed_reason, k.cgroup = None, Cgroup(own=1)
+    assert "more than its 2600 MB" in k.death_reason() and not k.host_oom()
+    k.cgroup = None                                            # no cgroup: nothing says the machine did it
+    assert not k.host_oom()
 
 
 def test_the_grader_keeps_only_items_plots_and_at_most_its_bound(monkeypatch):
@@ -349,3 +351,30 @@ def test_what_the_grader_writes_for_itself_is_never_under_dev_shm():
         config = k._private / ".fastai" / "config.ini"
         assert spec.is_dir() and config.is_file()
         assert not str(spec.resolve()).startswith("/dev/shm") and not str(config.resolve()).startswith("/dev/shm")
+
+
+def test_empty_cgroups_of_graders_that_were_killed_outright_are_swept(tmp_path, monkeypatch):
+    "A worker killed with SIGKILL leaves its kernel's cgroups; a later grader removes them once they are old."
+    from autograders.execute import processes
+    from autograders.execute.sandbox import cgroup
+    dead = subprocess.Popen(["true"])
+    dead.wait()                                            # a pid that is surely gone (and reaped)
+    old = time.time() - cgroup.STALE_AFTER_S - 60
+    made = {}
+    for name, pid, age, busy in (("stale", dead.pid, old, False), ("young", dead.pid, None, False),
+                                 ("live", os.getpid(), old, False), ("busy", dead.pid, old, True)):
+        d = tmp_path / f"ch4grade-{pid}-{name}"
+        d.mkdir()
+        if busy:                                           # (rmdir refuses a cgroup with processes in it)
+            (d / "cgroup.procs").write_text("1\n")
+        if age:
+            os.utime(d, (age, age))
+        made[name] = d
+    (tmp_path / "ch4grade-8d5fa25e005e47f1").mkdir()       # an older grader's name, without its pid: kept
+    monkeypatch.setattr(processes, "_SWEPT", set())
+    cgroup._sweep(tmp_path)
+    assert sorted(p.name.split("-")[-1] for p in tmp_path.iterdir()) == ["8d5fa25e005e47f1", "busy", "live", "young"]
+    made["stale"].mkdir()
+    os.utime(made["stale"], (old, old))
+    cgroup._sweep(tmp_path)                                # once per parent and process: not at every kernel
+    assert made["stale"].exists()

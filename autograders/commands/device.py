@@ -7,6 +7,8 @@ import argparse
 import os
 import sys
 
+from ..gpus import visible_devices
+
 CHOICES = ("auto", "cpu", "cuda")
 HELP = ("where student code's torch runs: auto (a GPU when the machine has one), cpu (GPUs hidden from the "
         "kernels), cuda (refuse to grade without a GPU)")
@@ -46,7 +48,7 @@ def physical_gpus(ids: list[str], visible: str | None) -> list[str]:
     """The ids a kernel's CUDA_VISIBLE_DEVICES must hold for `ids`, which count the GPUs this process sees: through
     this process's own CUDA_VISIBLE_DEVICES (`visible`: ids or UUIDs) when it has one, so that `--gpus 0` under
     CUDA_VISIBLE_DEVICES=2,3 is physical GPU 2, not 0."""
-    order = [v.strip() for v in (visible or "").split(",") if v.strip()]
+    order = visible_devices(visible or "")
     if not order:
         return ids
     if any(int(i) >= len(order) for i in ids):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 from typing import Callable
 
 
@@ -22,18 +23,30 @@ def matching(needle: bytes, where: str = "environ") -> list[int]:
     return found
 
 
+def _stat(pid: int | str) -> list[str] | None:
+    "The fields of /proc/<pid>/stat after the command name (state, ppid, ...), or None if it is gone."
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def parent(pid: int | str) -> int | None:
+    "The parent pid of `pid`, or None if it is gone."
+    fields = _stat(pid)
+    try:
+        return int(fields[1]) if fields else None
+    except (ValueError, IndexError):
+        return None
+
+
 def descendants(root: int) -> list[int]:
     "Every process below `root` in the process tree."
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
+        if entry.isdigit() and (ppid := parent(entry)) is not None:
+            children.setdefault(ppid, []).append(int(entry))
     found, stack = [], [root]
     while stack:
         for child in children.get(stack.pop(), []):
@@ -42,32 +55,49 @@ def descendants(root: int) -> list[int]:
     return found
 
 
-def parent(pid: int) -> int | None:
-    "The parent pid of `pid`, or None if it is gone."
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 def zombie_exit_code(pid: int) -> int | None:
     "The exit code (as Popen.returncode gives it) of `pid` if it is a zombie not yet reaped, else None."
+    fields = _stat(pid)
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return os.waitstatus_to_exitcode(int(fields[49])) if fields[0] == "Z" else None
-    except (OSError, ValueError, IndexError):
+        return os.waitstatus_to_exitcode(int(fields[49])) if fields and fields[0] == "Z" else None
+    except (ValueError, IndexError):
         return None
 
 
 def alive(pid: int) -> bool:
     "Whether `pid` is a live process (not a zombie)."
+    fields = _stat(pid)
+    return bool(fields) and fields[0] != "Z"
+
+
+def left_behind(base: Path, prefix: str, min_age_s: float = 0.0) -> list[Path]:
+    """The entries `<prefix>-<pid>-...` of `base` whose creator (that pid) is gone and which are at least
+    `min_age_s` old: what a process killed outright (SIGKILL) could not remove. Sweep each `base` once per
+    process (`swept_once`)."""
+    found = []
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
+        entries = list(base.glob(f"{prefix}-*-*"))
+    except OSError:
+        return found
+    for d in entries:
+        try:
+            pid = int(d.name[len(prefix) + 1:].split("-")[0])
+            if not alive(pid) and time.time() - d.stat().st_mtime >= min_age_s:
+                found.append(d)
+        except (ValueError, OSError):
+            continue
+    return found
+
+
+_SWEPT: set = set()
+
+
+def swept_once(key) -> bool:
+    "True the first time this process asks for `key` (a folder to sweep), False after."
+    if key in _SWEPT:
         return False
+    _SWEPT.add(key)
+    return True
 
 
 def kill_until_gone(find: Callable[[], list[int]], rounds: int = 5) -> None:

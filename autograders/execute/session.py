@@ -96,13 +96,15 @@ def _drain(fd: int, keep: bytearray) -> None:
 
 
 def _sweep(base: Path) -> None:
-    "Remove kernel folders that graders killed outright left behind (their creator, named in them, is gone)."
-    for d in base.glob("ch4g-*-*"):
+    """Remove kernel folders that graders killed outright left behind (their creator, named in them, is gone);
+    once per folder and process."""
+    if not processes.swept_once(("kernel folders", base)):
+        return
+    for d in processes.left_behind(base, "ch4g"):
         try:
-            pid = int(d.name.split("-")[1])
-            if d.stat().st_uid == os.geteuid() and not processes.alive(pid):
+            if d.stat().st_uid == os.geteuid():
                 shutil.rmtree(d, ignore_errors=True)
-        except (ValueError, OSError):
+        except OSError:
             continue
 
 
@@ -118,7 +120,6 @@ class KernelSession:
         self.km: KernelManager | None = None
         self.kc = None
         self.killed_reason: str | None = None
-        self.host_oom = False                    # killed because the machine ran out of memory: not the student's
         self.isolation: dict = self.sandbox.describe()
         self.peak_rss_mb = 0.0
         self.cgroup: KernelCgroup | None = None
@@ -166,6 +167,13 @@ class KernelSession:
         return home / "config.ini"
 
     def start(self) -> None:
+        "Start the kernel and wait until it answers."
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the kernel's process, without waiting for it (`wait_ready`): the grader may do its own work
+        meanwhile (a cold worker imports the checks while the kernel imports torch)."""
         lim, box = self.limits, self.sandbox
         self._dir.chmod(0o711)                  # the kernel's uid may pass through to its own folders
         run_dir = self._dir / "run"
@@ -217,8 +225,11 @@ class KernelSession:
             os.close(err_w)
         self._root_pid = self.km.provisioner.process.pid
         self._open_channels()
+
+    def wait_ready(self) -> None:
+        "Wait for the launched kernel to answer (KernelDied if it does not), then verify its sandbox."
         try:
-            self.kc.wait_for_ready(timeout=lim.startup_timeout)
+            self.kc.wait_for_ready(timeout=self.limits.startup_timeout)
         except RuntimeError as e:
             detail = self.stderr_tail().strip().splitlines()[-3:]
             self.shutdown()
@@ -272,6 +283,9 @@ class KernelSession:
         return self.km is not None and self.km.is_alive() and self.killed_reason is None
 
     def shutdown(self) -> None:
+        "Stop the kernel and free what it held (once: later calls do nothing)."
+        if self._stop.is_set():
+            return
         self._stop.set()
         if self.kc is not None:
             try:
@@ -343,13 +357,18 @@ class KernelSession:
                 self.kill_all()
                 return
 
+    def host_oom(self) -> bool:
+        """Whether the machine's out-of-memory killer stopped a process of the kernel's within the kernel's own
+        limit (cgroup v2 counts both in `oom_kill`, its own limit alone in `oom`): the grader's failure, never
+        the student's. Read it before `shutdown`, which removes the cgroup."""
+        return bool(self.cgroup) and self.cgroup.oom_kills() > 0 and self.cgroup.own_limit_ooms() == 0
+
     def death_reason(self) -> str:
         "Why the kernel is gone, as far as the grader can tell."
         if self.killed_reason:
             return self.killed_reason
         if self.cgroup and self.cgroup.oom_kills():
-            if self.cgroup.own_limit_ooms() == 0:     # the machine ran out, not the kernel's own limit
-                self.host_oom = True
+            if self.host_oom():
                 self.killed_reason = (f"the machine ran out of memory and its out-of-memory killer stopped the "
                                       f"kernel (which was within its own {self.limits.mem_mb} MB limit)")
                 return self.killed_reason

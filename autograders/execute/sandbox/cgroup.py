@@ -9,11 +9,15 @@ classmate's grading down into its time limits.
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import processes
 from ..processes import kill_until_gone
+
+STALE_AFTER_S = 600        # an empty cgroup of a grader that is gone, this old, is swept (`_sweep`)
 
 
 def _mounts() -> list[tuple[str, str, set[str]]]:
@@ -30,6 +34,20 @@ def _mounts() -> list[tuple[str, str, set[str]]]:
             continue
         found.append((parts[4].replace("\\040", " "), rest[0], set(rest[2].split(","))))
     return found
+
+
+def _sweep(parent: Path) -> None:
+    """Remove the empty cgroups that graders killed outright (SIGKILL: no `remove`) left in `parent`: those
+    whose creator (the pid in their name) is gone and that are older than STALE_AFTER_S. Never one with a
+    process in it (rmdir refuses), nor a young one (a grader in another pid namespace may have just made it).
+    Once per parent and process."""
+    if not processes.swept_once(("cgroup", parent)):
+        return
+    for d in processes.left_behind(parent, "ch4grade", STALE_AFTER_S):
+        try:
+            d.rmdir()
+        except OSError:
+            continue
 
 
 def _own_paths() -> dict[str, str]:
@@ -55,8 +73,10 @@ class KernelCgroup:
 
     @classmethod
     def create(cls, name: str, mem_mb: int, max_procs: int, cpus: int = 0) -> tuple["KernelCgroup | None", str]:
-        "A new cgroup with the limits, or None and why not."
+        """A new cgroup with the limits, or None and why not. Its folder is `ch4grade-<this pid>-<name>`, so
+        that a later grader can tell one left behind (`_sweep`)."""
         mounts, own = _mounts(), _own_paths()
+        name = f"{os.getpid()}-{name}"
         why = "no cgroup filesystem is mounted"
         for point, fstype, opts in mounts:
             if fstype != "cgroup2" or "" not in own:
@@ -69,6 +89,7 @@ class KernelCgroup:
             if not {"memory", "pids"} <= set(enabled):
                 why = "cgroup v2 without the memory and pids controllers delegated to this process"
                 continue
+            _sweep(parent)
             cg = cls._make(2, {"unified": parent / f"ch4grade-{name}"}, mem_mb, max_procs,
                            cpus if "cpu" in enabled else 0)
             if isinstance(cg, cls):
@@ -78,6 +99,7 @@ class KernelCgroup:
         for controller in ("memory", "pids", "cpu"):
             for point, fstype, opts in mounts:
                 if fstype == "cgroup" and controller in opts and controller in own:
+                    _sweep(Path(point + own[controller]))
                     v1[controller] = Path(point + own[controller]) / f"ch4grade-{name}"
                     break
         if {"memory", "pids"} <= set(v1):
