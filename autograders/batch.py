@@ -207,6 +207,8 @@ class Slots:
         with self.cond:
             if ticket is None:
                 ticket = max(self.seen, default=self.low - 1) + 1
+            if ticket < self.low or ticket in self.seen:
+                raise ValueError(f"ticket {ticket} was placed already")
             gpu = min(self.placed, key=lambda g: self.placed[g])
             self.placed[gpu] += 1
             self.pending[gpu].add(ticket)

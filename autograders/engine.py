@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.metadata
 import os
 import platform
 import random
 import secrets
 import socket
+import sys
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -90,6 +92,17 @@ def seed_checks(seed: int, item_id: str, name: str) -> None:
     torch.manual_seed(n)
 
 
+def _version(package: str) -> str | None:
+    "`package`'s version: the loaded module's, else the installed distribution's; None if it is not installed."
+    module = sys.modules.get(package)
+    if module is not None and getattr(module, "__version__", None):
+        return module.__version__
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def _visible_index(gpu: str | None) -> int:
     "Which of this process's CUDA devices is the kernel's `gpu` (a physical id or UUID, `GradeConfig.gpu`)."
     if gpu is None:
@@ -101,18 +114,15 @@ def _visible_index(gpu: str | None) -> int:
 
 
 def environment(config: GradeConfig, session: KernelSession | None = None) -> dict:
-    import torch
-    env = {"python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
+    "Where the grading ran (versions, device, determinism flags, worker, sandbox); imports torch only for a GPU."
+    env = {"python": platform.python_version(), "torch": _version("torch"), "platform": platform.platform(),
            "hostname": socket.gethostname(), "cpus": os.cpu_count()}
-    try:
-        import fastai
-        env["fastai"] = fastai.__version__
-    except ImportError:
-        pass
-    cuda = config.device != "cpu" and cuda_available()
-    name = torch.cuda.get_device_name(_visible_index(config.gpu)) if cuda else ""
-    env["device"] = f"cuda ({name})" if cuda else "cpu"
-    if cuda:
+    if _version("fastai"):
+        env["fastai"] = _version("fastai")
+    env["device"] = "cpu"
+    if config.device != "cpu" and cuda_available():
+        import torch
+        env["device"] = f"cuda ({torch.cuda.get_device_name(_visible_index(config.gpu))})"
         env["cuda"] = {"visible_devices": config.gpu if config.gpu is not None else
                        os.environ.get("CUDA_VISIBLE_DEVICES"), "version": torch.version.cuda,
                        "cudnn": torch.backends.cudnn.version()}
@@ -206,7 +216,8 @@ def grade_notebook(path: str | Path, assignment: str | Assignment | None = None,
             except KeyError:
                 pass
         return _fail(result, spec, str(e), config, t0)
-    early = _launch_early(config) if spec is None else None
+    # a kernel launched now (before the checks are imported) only where the assignment is known cheaply
+    early = _launch_early(config) if spec is None and (assignment or nbk.notebook_assignment(nb)) else None
     try:
         return _grade(path, nb, spec, assignment, config, result, t0, source, ready, early)
     finally:

@@ -11,10 +11,13 @@ def visible_devices(value: str | None = None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
+GPU_NODES = ("/dev/nvidiactl", "/dev/dxg", "/dev/kfd", "/dev/nvhost-ctrl-gpu")   # NVIDIA, WSL2, ROCm, Tegra
+
+
 def cuda_available() -> bool:
     """torch.cuda.is_available(), without importing torch (a second, in a cold worker, before the kernel can
-    start) on a machine with no NVIDIA device node (/dev/nvidiactl; /dev/dxg under WSL2): no CUDA there."""
-    if not any(os.path.exists(d) for d in ("/dev/nvidiactl", "/dev/dxg")):
+    start) on a machine with none of the GPU device nodes torch's CUDA (or ROCm) needs: no CUDA there."""
+    if not any(os.path.exists(d) for d in GPU_NODES):
         return False
     import torch
     return torch.cuda.is_available()

@@ -17,6 +17,7 @@ import argparse
 import ctypes
 import json
 import os
+import resource
 import signal
 import sys
 
@@ -38,6 +39,14 @@ def config_from_json(text: str | None) -> GradeConfig:
     d = json.loads(text) if text else {}
     limits = Limits(**d.pop("limits", {}))
     return GradeConfig(limits=limits, **d)
+
+
+def cpu_seconds() -> dict[str, float]:
+    """The CPU time this grading cost: the worker's own (imports, checks, messages), and its kernel's with
+    everything the kernel started (reaped by now: the worker is their subreaper). A warm worker counts from
+    its fork; a cold one includes importing the grader."""
+    own, kernel = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"grader": round(own.ru_utime + own.ru_stime, 3), "kernel": round(kernel.ru_utime + kernel.ru_stime, 3)}
 
 
 def answer(fd: int, text: str) -> None:
@@ -87,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                                 ready=ready)
     finally:
         kill_descendants()
+    result.timings["cpu_s"] = cpu_seconds()
     answer(args.result_fd, json.dumps(result.to_dict()))   # after every process the submission started is gone
     return 0
 

@@ -6,14 +6,15 @@
 
 For each class size N (copies of the assignment's source notebook, solutions in place):
 - nbgrader 0.9.6: a throwaway course (`grading_overhead.NbgraderCourse`) with N students; `NbGraderAPI.autograde`
-  for each student in turn, timed as a whole (nbgrader grades one submission at a time); the scores are read
-  back from its gradebook.
+  for each student in turn, timed as a whole (nbgrader grades one submission at a time; this process's imports
+  not counted); then the `nbgrader autograde NAME --force` command for the whole class, timed as a whole
+  command (its Python start and imports counted, as ch4grade's are). The scores are read back from its gradebook.
 - ch4grade warm: `ch4grade grade SUBS --jobs J` in a subprocess (the whole command: start-up, data check,
   the warm template, every result file), into a fresh folder.
 - ch4grade cold: the same with CH4GRADE_WARM=0 (each submission a worker process that imports the grader,
   and a kernel started when its turn comes: how ch4grade graded before warm workers).
 - with --cluster: the same on a 2-worker Dask LocalCluster (`--cluster local:J`; needs ch4grade[dask]).
-Printed per run: wall seconds, seconds per submission, the ratio to nbgrader, the peak memory of the
+Printed per run: wall seconds, seconds per submission, the ratios to nbgrader's API and command, the peak memory of the
 machine during the run (MemTotal - MemAvailable, sampled every 0.2 s, above what it was before) and the
 kernels' own peaks (each result's environment.peak_memory_mb: its cgroup, or its processes' RSS).
 Targets (issue 12): one notebook <= 0.7x nbgrader, a class of 20 <= 0.35x.
@@ -80,20 +81,26 @@ def ch4grade(subs: Path, out: Path, assignment: str, how: list[str], env: dict) 
             "kernel_mean_mb": sum(kernels) / max(1, len(kernels))}
 
 
-def nbgrader(base: Path, assignment: str, n: int, cell_timeout: int) -> dict:
+def nbgrader(base: Path, assignment: str, n: int, cell_timeout: int) -> tuple[dict, dict]:
+    """nbgrader on a class of `n`: its API, one autograde call per student (imports not counted), then its
+    command, `nbgrader autograde` for the whole class (a whole command, as ch4grade's is)."""
     from autograders.paths import source_notebook
-    course = NbgraderCourse(base / f"nbgrader-{n}", assignment, source_notebook(assignment), cell_timeout, students=n)
-    scores = set()
-    with PeakMemory() as mem:
-        t = time.perf_counter()
-        for student in course.students:
-            _, out = course.autograde(student)
-            if not out.get("success"):
-                raise SystemExit(f"nbgrader autograde failed:\n{(out.get('error') or out.get('log') or '')[-3000:]}")
-        wall = time.perf_counter() - t
-    for student in course.students:
-        scores.add(course.score(student)[0])
-    return {"wall": wall, "scores": sorted(scores), "mem": mem.peak, "kernel_mb": None, "kernel_mean_mb": None}
+    runs = []
+    for how in ("api", "command"):      # each on a course of its own: scores from an empty gradebook
+        course = NbgraderCourse(base / f"nbgrader-{n}-{how}", assignment, source_notebook(assignment), cell_timeout,
+                                students=n)
+        with PeakMemory() as mem:
+            t = time.perf_counter()
+            if how == "command":
+                course.autograde_command()
+            for student in course.students if how == "api" else ():
+                _, out = course.autograde(student)
+                if not out.get("success"):
+                    raise SystemExit(f"nbgrader autograde failed:\n{(out.get('error') or out.get('log') or '')[-3000:]}")
+            wall = time.perf_counter() - t
+        scores = sorted({course.score(student)[0] for student in course.students})
+        runs.append({"wall": wall, "scores": scores, "mem": mem.peak, "kernel_mb": None, "kernel_mean_mb": None})
+    return runs[0], runs[1]
 
 
 def main() -> None:
@@ -132,26 +139,30 @@ def main() -> None:
                 got[way] = ch4grade(subs, base / f"out-{n}-{way.split()[-1]}", args.assignment, how, env)
                 print(f"  {n:>4} x {way:<17} {got[way]['wall']:8.1f} s; load {load_avg()}", flush=True)
             if not args.no_nbgrader:
-                got["nbgrader autograde"] = nbgrader(base, args.assignment, n, int(Limits.cell_timeout))
-                print(f"  {n:>4} x nbgrader autograde {got['nbgrader autograde']['wall']:8.1f} s; load {load_avg()}",
-                      flush=True)
+                got["nbgrader autograde"], got["nbgrader command"] = nbgrader(base, args.assignment, n,
+                                                                              int(Limits.cell_timeout))
+                for way in ("nbgrader autograde", "nbgrader command"):
+                    print(f"  {n:>4} x {way:<17} {got[way]['wall']:8.1f} s; load {load_avg()}", flush=True)
             rows.append((n, got))
     finally:
         shutil.rmtree(base, ignore_errors=True)
     print()
-    print(f"{'class':>5}  {'tool':<19}{'wall s':>9}{'s/nb':>8}{'x nbgrader':>12}{'machine MB':>12}"
+    print(f"{'class':>5}  {'tool':<19}{'wall s':>9}{'s/nb':>8}{'x nbgrader':>12}{'x command':>11}{'machine MB':>12}"
           f"{'kernel MB':>11}  scores")
     for n, got in rows:
         ref = got.get("nbgrader autograde", {}).get("wall")
+        cmd = got.get("nbgrader command", {}).get("wall")
         for way, g in got.items():
             ratio = f"{g['wall'] / ref:.2f}" if ref else "—"
+            ratio_cmd = f"{g['wall'] / cmd:.2f}" if cmd else "—"
             kernel = "—" if g["kernel_mb"] is None else f"{g['kernel_mb']:.0f}"
-            print(f"{n:>5}  {way:<19}{g['wall']:9.1f}{g['wall'] / n:8.2f}{ratio:>12}{g['mem']:12.0f}{kernel:>11}  "
-                  f"{', '.join(f'{s:g}' for s in g['scores'])}")
+            print(f"{n:>5}  {way:<19}{g['wall']:9.1f}{g['wall'] / n:8.2f}{ratio:>12}{ratio_cmd:>11}{g['mem']:12.0f}"
+                  f"{kernel:>11}  {', '.join(f'{s:g}' for s in g['scores'])}")
     print(f"load at end: {load_avg()}")
-    print("x nbgrader = wall / nbgrader's wall for the same class; machine MB = peak memory in use above the level "
-          "before the run;\nkernel MB = the largest kernel's own peak. ch4grade's wall is the whole command; "
-          "nbgrader's the autograde calls\n(its Python start and imports are not counted).")
+    print("x nbgrader = wall / the wall of nbgrader's API calls for the same class (its Python start and imports not "
+          "counted);\nx command = wall / the wall of the `nbgrader autograde` command for the whole class (counted, as "
+          "ch4grade's are);\nmachine MB = peak memory in use above the level before the run; kernel MB = the largest "
+          "kernel's own peak.\nch4grade's wall is the whole command.")
 
 
 if __name__ == "__main__":

@@ -230,6 +230,9 @@ def test_slots_follow_the_notebooks_order_even_when_a_junior_worker_starts_first
     slots.release(None)
     slots.unplace(None, 0)
     assert slots.acquire(None, 1, 0)
+    for again in (0, 1):
+        with pytest.raises(ValueError):
+            slots.place(again)
 
 
 def test_gpu_ids_are_checked_before_anything_is_graded(tmp_path):
@@ -378,3 +381,36 @@ def test_empty_cgroups_of_graders_that_were_killed_outright_are_swept(tmp_path, 
     os.utime(made["stale"], (old, old))
     cgroup._sweep(tmp_path)                                # once per parent and process: not at every kernel
     assert made["stale"].exists()
+
+
+def test_a_kernel_launched_before_the_checks_are_imported_is_the_one_that_grades_or_is_shut_down(tiny_env, monkeypatch):
+    from autograders import engine
+    launched = []
+
+    def launch(*args):
+        launched.append(real(*args))
+        return launched[-1]
+    real = engine.launch_kernel
+    monkeypatch.setattr(engine, "launch_kernel", launch)
+    nb = tiny.notebook(tiny_env, name="one.ipynb")
+    r = engine.grade_notebook(nb, "no_such_assignment", _config())
+    assert r.status == "error" and "unknown assignment" in r.error
+    assert len(launched) == 1 and launched[0]._closed and not launched[0]._dir.exists()   # launched, then shut down
+    r = engine.grade_notebook(nb, "tiny", _config())
+    assert (r.status, r.score) == ("graded", 5), r.error
+    assert len(launched) == 2 and launched[1]._closed              # the early kernel graded it: no second one
+    assert _gone()
+
+
+def test_the_grading_command_and_its_workers_start_without_torch():
+    "torch loads when a check or a GPU needs it: the batch's process, which only hands out work, never imports it."
+    code = ("import sys, autograders.cli, autograders.commands.grade, autograders.batch, autograders.worker\n"
+            "from reference.data import fastai_data_dir, mnist_dir\n"
+            "from autograders.engine import GradeConfig, environment\n"
+            "env = environment(GradeConfig(device='cpu'))\n"
+            "assert env['torch'] and 'torch' not in sys.modules, sorted(m for m in sys.modules if 'torch' in m)[:5]\n"
+            "import reference.data as d\n"
+            "assert set(d.__all__) >= {'sample_stack', 'load_mnist'} and callable(d.sample_stack)\n"
+            "try:\n    d.no_such_name\nexcept AttributeError:\n    pass\nelse:\n    raise SystemExit('no AttributeError')\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr

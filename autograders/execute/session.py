@@ -128,6 +128,7 @@ class KernelSession:
         self._context = None
         self._stderr = bytearray()
         self._stop = threading.Event()
+        self._closed = False
         # short path: Unix socket names are limited. Under bubblewrap on a tmpfs (/dev/shm): the socket folder
         # is the one place the kernel may write outside its own tmpfs, and there it is memory the kernel's
         # cgroup pays for, not the host's disk.
@@ -283,8 +284,8 @@ class KernelSession:
         return self.km is not None and self.km.is_alive() and self.killed_reason is None
 
     def shutdown(self) -> None:
-        "Stop the kernel and free what it held (once: later calls do nothing)."
-        if self._stop.is_set():
+        "Stop the kernel and free what it held (a call after one that finished does nothing)."
+        if self._closed:
             return
         self._stop.set()
         if self.kc is not None:
@@ -306,6 +307,7 @@ class KernelSession:
             self.uid_lease.release()
         shutil.rmtree(self._dir, ignore_errors=True)
         shutil.rmtree(self._private, ignore_errors=True)
+        self._closed = True
 
     def __enter__(self):
         self.start()
