@@ -287,6 +287,7 @@ class Grader:
         self.figures: dict[str, list] = {}
         self.figure_bytes = 0
         self.session: KernelSession | None = None
+        self.sessions: list[KernelSession] = []   # every kernel this grading started (restarts too)
         self.restarts = 0
         self.bad_cells: set[int] = set()      # positions in the plan that killed the kernel
         self.cell_runs: dict[int, object] = {}
@@ -296,6 +297,7 @@ class Grader:
     def _start(self) -> None:
         launched, self.launched = self.launched, None
         self.session = launched if launched is not None else launch_kernel(self.config, self.sandbox)
+        self.sessions.append(self.session)
         self.session.wait_ready()
         code = startup_code(self.config.seed, str(ROOT), self.imports)
         run = self.session.execute(code, timeout=self.session.limits.startup_timeout, silent=True)
@@ -417,6 +419,9 @@ class Grader:
 
     def _finish(self, timings: dict) -> SubmissionResult:
         timings["total_s"] = round(time.monotonic() - self.t0, 3)
+        cpu = [s.cpu_s for s in self.sessions if s.cpu_s is not None]
+        if cpu:
+            timings["cpu_s"] = {"kernel": round(sum(cpu), 3)}
         self.result.timings = timings
         if not self.result.environment:
             self.result.environment = environment(self.config, self.session)

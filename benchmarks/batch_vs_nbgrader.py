@@ -14,8 +14,8 @@ For each class size N (copies of the assignment's source notebook, solutions in 
 - ch4grade cold: the same with CH4GRADE_WARM=0 (each submission a worker process that imports the grader,
   and a kernel started when its turn comes: how ch4grade graded before warm workers).
 - with --cluster: the same on a 2-worker Dask LocalCluster (`--cluster local:J`; needs ch4grade[dask]).
-Printed per run: wall seconds, seconds per submission, the ratios to nbgrader's API and command, the peak memory of the
-machine during the run (MemTotal - MemAvailable, sampled every 0.2 s, above what it was before) and the
+Printed per run: wall seconds, seconds per submission, the machine's busy CPU seconds per submission (/proc/stat),
+the ratios to nbgrader's API and command, the peak memory of the machine during the run (MemTotal - MemAvailable, sampled every 0.2 s, above what it was before) and the
 kernels' own peaks (each result's environment.peak_memory_mb: its cgroup, or its processes' RSS).
 Targets (issue 12): one notebook <= 0.7x nbgrader, a class of 20 <= 0.35x.
 The data `untar_data` needs must be prepared (`ch4grade data`).
@@ -47,10 +47,19 @@ def mem_used_mb() -> float:
     return info["MemTotal"] - info["MemAvailable"]
 
 
+def busy_cpu_s() -> float:
+    "The machine's busy CPU seconds so far, all cores (/proc/stat: user, nice, system, irq, softirq)."
+    with open("/proc/stat") as f:
+        fields = f.readline().split()
+    return sum(int(fields[i]) for i in (1, 2, 3, 6, 7)) / os.sysconf("SC_CLK_TCK")
+
+
 class PeakMemory:
-    "The machine's peak memory use above its level at the start, sampled in a thread."
+    """The machine's peak memory use above its level at the start, sampled in a thread; and the CPU seconds
+    the machine was busy meanwhile (`cpu`: everything running, the tool's processes and any other load)."""
 
     def __enter__(self):
+        self.cpu0 = busy_cpu_s()
         self.base, self.peak, self.done = mem_used_mb(), 0.0, threading.Event()
         self.thread = threading.Thread(target=self._sample, daemon=True)
         self.thread.start()
@@ -63,6 +72,7 @@ class PeakMemory:
     def __exit__(self, *exc):
         self.done.set()
         self.thread.join()
+        self.cpu = busy_cpu_s() - self.cpu0
 
 
 def ch4grade(subs: Path, out: Path, assignment: str, how: list[str], env: dict) -> dict:
@@ -77,7 +87,7 @@ def ch4grade(subs: Path, out: Path, assignment: str, how: list[str], env: dict) 
     results = [json.loads(p.read_text()) for p in sorted(out.glob("*.json")) if not p.name.startswith(".")]
     kernels = [r["environment"].get("peak_memory_mb") or 0 for r in results]
     scores = sorted({r["score"] for r in results})
-    return {"wall": wall, "scores": scores, "mem": mem.peak, "kernel_mb": max(kernels, default=0),
+    return {"wall": wall, "scores": scores, "mem": mem.peak, "cpu": mem.cpu, "kernel_mb": max(kernels, default=0),
             "kernel_mean_mb": sum(kernels) / max(1, len(kernels))}
 
 
@@ -99,7 +109,8 @@ def nbgrader(base: Path, assignment: str, n: int, cell_timeout: int) -> tuple[di
                     raise SystemExit(f"nbgrader autograde failed:\n{(out.get('error') or out.get('log') or '')[-3000:]}")
             wall = time.perf_counter() - t
         scores = sorted({course.score(student)[0] for student in course.students})
-        runs.append({"wall": wall, "scores": scores, "mem": mem.peak, "kernel_mb": None, "kernel_mean_mb": None})
+        runs.append({"wall": wall, "scores": scores, "mem": mem.peak, "cpu": mem.cpu, "kernel_mb": None,
+                     "kernel_mean_mb": None})
     return runs[0], runs[1]
 
 
@@ -147,8 +158,8 @@ def main() -> None:
     finally:
         shutil.rmtree(base, ignore_errors=True)
     print()
-    print(f"{'class':>5}  {'tool':<19}{'wall s':>9}{'s/nb':>8}{'x nbgrader':>12}{'x command':>11}{'machine MB':>12}"
-          f"{'kernel MB':>11}  scores")
+    print(f"{'class':>5}  {'tool':<19}{'wall s':>9}{'s/nb':>8}{'CPU s/nb':>10}{'x nbgrader':>12}{'x command':>11}"
+          f"{'machine MB':>12}{'kernel MB':>11}  scores")
     for n, got in rows:
         ref = got.get("nbgrader autograde", {}).get("wall")
         cmd = got.get("nbgrader command", {}).get("wall")
@@ -156,12 +167,12 @@ def main() -> None:
             ratio = f"{g['wall'] / ref:.2f}" if ref else "—"
             ratio_cmd = f"{g['wall'] / cmd:.2f}" if cmd else "—"
             kernel = "—" if g["kernel_mb"] is None else f"{g['kernel_mb']:.0f}"
-            print(f"{n:>5}  {way:<19}{g['wall']:9.1f}{g['wall'] / n:8.2f}{ratio:>12}{ratio_cmd:>11}{g['mem']:12.0f}"
-                  f"{kernel:>11}  {', '.join(f'{s:g}' for s in g['scores'])}")
+            print(f"{n:>5}  {way:<19}{g['wall']:9.1f}{g['wall'] / n:8.2f}{g['cpu'] / n:10.2f}{ratio:>12}{ratio_cmd:>11}"
+                  f"{g['mem']:12.0f}{kernel:>11}  {', '.join(f'{s:g}' for s in g['scores'])}")
     print(f"load at end: {load_avg()}")
     print("x nbgrader = wall / the wall of nbgrader's API calls for the same class (its Python start and imports not "
           "counted);\nx command = wall / the wall of the `nbgrader autograde` command for the whole class (counted, as "
-          "ch4grade's are);\nmachine MB = peak memory in use above the level before the run; kernel MB = the largest "
+          "ch4grade's are);\nCPU s/nb = the machine's busy CPU seconds (all cores) during the run, per notebook;\nmachine MB = peak memory in use above the level before the run; kernel MB = the largest "
           "kernel's own peak.\nch4grade's wall is the whole command.")
 
 

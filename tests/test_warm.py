@@ -106,6 +106,8 @@ def test_a_warm_class_grades_exactly_as_cold_workers_do(tiny_env, monkeypatch):
     assert all(r.environment["worker"]["warm_template"] is None for _, r in cold_pairs)
     assert all("queued_s" in r.timings for _, r in warm_pairs)
     assert all("queued_s" not in r.timings for _, r in cold_pairs)
+    for _, r in warm_pairs + cold_pairs:                    # the CPU it cost: the worker's, and its kernel's
+        assert r.timings["cpu_s"]["grader"] > 0 and r.timings["cpu_s"]["kernel"] > 0.1, r.timings
     assert _gone()                                          # no worker, template or kernel left behind
 
 

@@ -122,6 +122,7 @@ class KernelSession:
         self.killed_reason: str | None = None
         self.isolation: dict = self.sandbox.describe()
         self.peak_rss_mb = 0.0
+        self.cpu_s: float | None = None          # the CPU time the kernel and all it started used (at shutdown)
         self.cgroup: KernelCgroup | None = None
         self.uid_lease: uids.UidLease | None = None
         self._root_pid: int | None = None        # the launcher's pid (bubblewrap's, once it execs)
@@ -287,6 +288,8 @@ class KernelSession:
         "Stop the kernel and free what it held (a call after one that finished does nothing)."
         if self._closed:
             return
+        if self.cpu_s is None and self._root_pid is not None:
+            self.cpu_s = round(processes.cpu_seconds(self.pids()), 3)   # before it goes: the kernel's CPU time
         self._stop.set()
         if self.kc is not None:
             try:
