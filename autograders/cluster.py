@@ -16,11 +16,16 @@ result records the Dask worker that graded it (`environment.dask_worker`).
   (`CUDA_VISIBLE_DEVICES` per worker, as dask-cuda does) with `--device cuda`.
 - Every Dask worker needs ch4grade installed (the same version), the prepared data at the same
   `$FASTAI_HOME` / `$CH4GRADE_MNIST_DIR`, and bubblewrap: the worker is where the sandbox is built.
+- Warm: each Dask worker process starts a warm template (`warm.py`) with its first task and forks the
+  worker process of every task after from it, as local batches do (`environment.worker.warm_template`); a
+  template that is gone is started again, and one that cannot start means cold workers (CH4GRADE_WARM=0 too).
 - Ctrl-C: no task starts after it; running tasks are told to stop (a Dask `Event` the task watches: its
   worker process and kernel are killed) and their results are dropped (graded on the next run).
 """
 from __future__ import annotations
 
+import logging
+import sys
 import tempfile
 import threading
 import time
@@ -64,6 +69,9 @@ def connect(spec: str):
     Client, LocalCluster = require_dask()
     try:
         if kind == "local":
+            # the tasks' stop watchers (`_watch`) may be waiting on the stop Event when the LocalCluster's
+            # scheduler (in this process) closes: it logs each cancelled wait as an ERROR with a traceback
+            logging.getLogger("distributed.event").setLevel(logging.CRITICAL)
             cluster = LocalCluster(n_workers=arg, threads_per_worker=1, processes=True, dashboard_address=None)
             client = Client(cluster)
         else:
@@ -96,6 +104,43 @@ def _watch(stop_event: str, stop: threading.Event, client) -> None:
             stop.set()
 
 
+_warm: dict = {}                # this Dask worker's template: "pool" -> a WarmPool, or None where it cannot start
+_warm_lock = threading.Lock()
+
+
+def _open_pool():
+    """A WarmPool whose template is started from a thread that lives as long as this process (the template
+    dies with the thread that started it, PR_SET_PDEATHSIG, and Dask's task threads may come and go)."""
+    from .warm import WarmPool, WarmUnavailable
+    got: list = [None]
+    ready = threading.Event()
+
+    def keep():
+        try:
+            got[0] = WarmPool()
+        except WarmUnavailable as e:
+            print(f"ch4grade: warm workers unavailable on this Dask worker: {e}", file=sys.stderr)
+        finally:
+            ready.set()
+        threading.Event().wait()
+
+    threading.Thread(target=keep, name="ch4grade-warm-template", daemon=True).start()
+    ready.wait()
+    return got[0]
+
+
+def worker_start():
+    "How this Dask worker starts a task's worker process: a fork of its warm template, else `batch.cold_start`."
+    from .batch import cold_start, warm_enabled
+    if not warm_enabled():
+        return cold_start
+    with _warm_lock:
+        if "pool" not in _warm or (_warm["pool"] is not None and _warm["pool"].gone.is_set()):
+            _warm["pool"] = _open_pool()
+        pool = _warm["pool"]
+    return pool.start if pool is not None else cold_start
+
+
 def grade_remotely(name: str, data: bytes, assignment, config, student,
                    stop_event: str) -> tuple[dict | None, str, str | None, str]:
     """On a Dask worker: grade the notebook `data` (named `name`) as `batch.run_worker` does, in a scratch
@@ -123,7 +168,7 @@ def grade_remotely(name: str, data: bytes, assignment, config, student,
             executed.mkdir()
             keep = config.executed_dir is not None
             r, reason = run_worker(nb, assignment, replace(config, executed_dir=str(executed) if keep else None),
-                                   student, stop)
+                                   student, stop, start=worker_start())
             text = (executed / name).read_text(encoding="utf-8") if (executed / name).is_file() else None
     finally:
         stop.set()

@@ -53,6 +53,7 @@ def test_a_local_dask_cluster_grades_exactly_as_local_workers_do(tmp_path):
         cluster = json.loads((tmp_path / "dask" / f"{name}.json").read_text())["environment"]
         assert cluster["dask_worker"].startswith("tcp://127.0.0.1:"), cluster
         assert "dask_worker" not in json.loads((tmp_path / "local" / f"{name}.json").read_text())["environment"]
+        assert cluster["worker"]["warm_template"], cluster["worker"]   # forked from its Dask worker's template
     # the grading process wrote the results and vouches for them: a rerun on the cluster grades nothing
     index = json.loads((tmp_path / "dask" / ".ch4grade-index.json").read_text())
     assert len(index) == 3

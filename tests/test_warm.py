@@ -404,8 +404,8 @@ def test_a_kernel_launched_before_the_checks_are_imported_is_the_one_that_grades
     assert _gone()
 
 
-def test_the_grading_command_and_its_workers_start_without_torch():
-    "torch loads when a check or a GPU needs it: the batch's process, which only hands out work, never imports it."
+def test_the_grading_modules_start_without_torch():
+    "torch loads when a check or a GPU needs it, never with the modules that hand out work and write results."
     code = ("import sys, autograders.cli, autograders.commands.grade, autograders.batch, autograders.worker\n"
             "from reference.data import fastai_data_dir, mnist_dir\n"
             "from autograders.engine import GradeConfig, environment\n"
