@@ -16,9 +16,9 @@ result records the Dask worker that graded it (`environment.dask_worker`).
   (`CUDA_VISIBLE_DEVICES` per worker, as dask-cuda does) with `--device cuda`.
 - Every Dask worker needs ch4grade installed (the same version), the prepared data at the same
   `$FASTAI_HOME` / `$CH4GRADE_MNIST_DIR`, and bubblewrap: the worker is where the sandbox is built.
-- Warm: each Dask worker process starts a warm template (`warm.py`) with its first task and forks the
-  worker process of every task after from it, as local batches do (`environment.worker.warm_template`); a
-  template that is gone is started again, and one that cannot start means cold workers (CH4GRADE_WARM=0 too).
+- Warm: each Dask worker process starts a warm template (`warm.py`) with a batch's first task and forks the
+  worker process of every task of that batch from it, as local batches do (`environment.worker.warm_template`;
+  `WorkerTemplates`); a template that cannot start means cold workers (CH4GRADE_WARM=0 too).
 - Ctrl-C: no task starts after it; running tasks are told to stop (a Dask `Event` the task watches: its
   worker process and kernel are killed) and their results are dropped (graded on the next run).
 """
@@ -62,6 +62,13 @@ def require_dask():
     return Client, LocalCluster
 
 
+def _quiet(record: logging.LogRecord) -> bool:
+    """Drop the scheduler's log of a stop watcher's Event wait cancelled as a LocalCluster closes (`_watch`
+    may be waiting when it does): an ERROR with a traceback that says nothing went wrong."""
+    import asyncio
+    return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
+
+
 @contextmanager
 def connect(spec: str):
     "A Dask client for `spec` (a LocalCluster it starts and stops, or a scheduler's address) with a worker."
@@ -69,9 +76,7 @@ def connect(spec: str):
     Client, LocalCluster = require_dask()
     try:
         if kind == "local":
-            # the tasks' stop watchers (`_watch`) may be waiting on the stop Event when the LocalCluster's
-            # scheduler (in this process) closes: it logs each cancelled wait as an ERROR with a traceback
-            logging.getLogger("distributed.event").setLevel(logging.CRITICAL)
+            logging.getLogger("distributed.event").addFilter(_quiet)
             cluster = LocalCluster(n_workers=arg, threads_per_worker=1, processes=True, dashboard_address=None)
             client = Client(cluster)
         else:
@@ -85,6 +90,7 @@ def connect(spec: str):
         client.close()
         if cluster is not None:
             cluster.close()
+        logging.getLogger("distributed.event").removeFilter(_quiet)
 
 
 def slots(client) -> int:
@@ -104,41 +110,69 @@ def _watch(stop_event: str, stop: threading.Event, client) -> None:
             stop.set()
 
 
-_warm: dict = {}                # this Dask worker's template: "pool" -> a WarmPool, or None where it cannot start
-_warm_lock = threading.Lock()
+TEMPLATE_RETRY_S = 300.0      # a Dask worker whose template could not start tries again after this long
+MAX_TEMPLATES = 5             # templates one Dask worker process starts at most (then: cold workers)
 
 
-def _open_pool():
-    """A WarmPool whose template is started from a thread that lives as long as this process (the template
-    dies with the thread that started it, PR_SET_PDEATHSIG, and Dask's task threads may come and go)."""
-    from .warm import WarmPool, WarmUnavailable
+def _open_pool() -> tuple:
+    """(a WarmPool or None where it could not start, an Event that retires it). Its template is started from a
+    thread of its own that outlives Dask's task threads (the template dies with the thread that started it,
+    PR_SET_PDEATHSIG); once the pool is retired or gone and its workers have ended, that thread closes it."""
+    from .warm import WarmPool
     got: list = [None]
-    ready = threading.Event()
+    ready, retired = threading.Event(), threading.Event()
 
     def keep():
         try:
             got[0] = WarmPool()
-        except WarmUnavailable as e:
+        except Exception as e:          # WarmUnavailable, or no fds left: cold workers
             print(f"ch4grade: warm workers unavailable on this Dask worker: {e}", file=sys.stderr)
         finally:
             ready.set()
-        threading.Event().wait()
+        pool = got[0]
+        if pool is None:
+            return
+        while not (retired.wait(1.0) or pool.gone.is_set()):
+            pass
+        while pool.busy() and not pool.gone.is_set():   # its workers finish their submissions first
+            time.sleep(1.0)
+        pool.close()
 
     threading.Thread(target=keep, name="ch4grade-warm-template", daemon=True).start()
     ready.wait()
-    return got[0]
+    return got[0], retired
 
 
-def worker_start():
-    "How this Dask worker starts a task's worker process: a fork of its warm template, else `batch.cold_start`."
-    from .batch import cold_start, warm_enabled
-    if not warm_enabled():
-        return cold_start
-    with _warm_lock:
-        if "pool" not in _warm or (_warm["pool"] is not None and _warm["pool"].gone.is_set()):
-            _warm["pool"] = _open_pool()
-        pool = _warm["pool"]
-    return pool.start if pool is not None else cold_start
+class WorkerTemplates:
+    """A Dask worker process's warm template (`warm.py`), as a local batch has one: started by the first task
+    of a batch, its forks grade that batch's tasks. A task of another batch retires it (a long-lived worker
+    must not grade with the checks a batch of last week imported) and starts a fresh one; one that is gone is
+    started again (at most MAX_TEMPLATES), and one that could not start is tried again after
+    TEMPLATE_RETRY_S. Cold workers meanwhile, and with CH4GRADE_WARM=0."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pool = self.retired = self.batch = self.failed_at = None
+        self.started = 0
+
+    def start_for(self, batch: str):
+        "How to start the worker process of a task of `batch`: a fork of the template, else `batch.cold_start`."
+        from .batch import cold_start, warm_enabled
+        if not warm_enabled():
+            return cold_start
+        with self.lock:
+            if self.pool is not None and (self.batch != batch or self.pool.gone.is_set()):
+                self.retired.set()
+                self.pool = None
+            if self.pool is None and self.started < MAX_TEMPLATES and \
+                    (self.failed_at is None or time.monotonic() - self.failed_at > TEMPLATE_RETRY_S):
+                self.started += 1
+                self.pool, self.retired = _open_pool()
+                self.batch, self.failed_at = batch, (None if self.pool is not None else time.monotonic())
+            return self.pool.start if self.pool is not None else cold_start
+
+
+TEMPLATES = WorkerTemplates()
 
 
 def grade_remotely(name: str, data: bytes, assignment, config, student,
@@ -168,7 +202,7 @@ def grade_remotely(name: str, data: bytes, assignment, config, student,
             executed.mkdir()
             keep = config.executed_dir is not None
             r, reason = run_worker(nb, assignment, replace(config, executed_dir=str(executed) if keep else None),
-                                   student, stop, start=worker_start())
+                                   student, stop, start=TEMPLATES.start_for(stop_event))
             text = (executed / name).read_text(encoding="utf-8") if (executed / name).is_file() else None
     finally:
         stop.set()

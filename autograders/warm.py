@@ -388,6 +388,11 @@ class WarmPool:
                 self._children[pid] = child
         return child
 
+    def busy(self) -> bool:
+        "Whether a worker it forked has not ended yet."
+        with self._lock:
+            return bool(self._children or self._forked)
+
     def signal(self, pid: int, sig: int) -> None:
         try:
             _send(self.sock, {"op": "kill", "pid": pid, "signal": int(sig)})

@@ -78,3 +78,42 @@ def test_parse():
     assert parse("tcp://10.0.0.1:8786") == ("remote", "tcp://10.0.0.1:8786")
     with pytest.raises(ClusterError):
         parse("10.0.0.1:8786")
+
+
+def test_a_dask_workers_template_serves_one_batch_and_is_started_again_when_needed(monkeypatch):
+    import threading
+
+    from autograders import cluster
+    from autograders.batch import cold_start
+
+    class Pool:
+        def __init__(self):
+            self.gone = threading.Event()
+
+        def start(self):
+            pass
+
+    opened = []
+
+    def open_pool(ok=True):
+        opened.append((Pool() if ok else None, threading.Event()))
+        return opened[-1]
+    monkeypatch.setattr(cluster, "_open_pool", open_pool)
+    monkeypatch.delenv("CH4GRADE_WARM", raising=False)
+    t = cluster.WorkerTemplates()
+    first = t.start_for("batch-1")
+    assert first == opened[0][0].start and t.start_for("batch-1") == first and len(opened) == 1
+    second = t.start_for("batch-2")                       # another batch: a fresh template, the old one retired
+    assert second == opened[1][0].start and opened[0][1].is_set() and not opened[1][1].is_set()
+    opened[1][0].gone.set()                               # killed: started again for the next task
+    assert t.start_for("batch-2") == opened[2][0].start and len(opened) == 3
+    monkeypatch.setattr(cluster, "_open_pool", lambda: open_pool(ok=False))
+    opened[2][0].gone.set()
+    assert t.start_for("batch-2") is cold_start and len(opened) == 4    # could not start: cold ...
+    assert t.start_for("batch-2") is cold_start and len(opened) == 4    # ... and not tried again at once
+    t.failed_at -= cluster.TEMPLATE_RETRY_S + 1
+    assert t.start_for("batch-2") is cold_start and len(opened) == 5    # tried again later
+    t.failed_at, t.started = None, cluster.MAX_TEMPLATES
+    assert t.start_for("batch-2") is cold_start and len(opened) == 5    # at most MAX_TEMPLATES
+    monkeypatch.setenv("CH4GRADE_WARM", "0")
+    assert cluster.WorkerTemplates().start_for("batch-3") is cold_start and len(opened) == 5
