@@ -111,7 +111,7 @@ def _watch(stop_event: str, stop: threading.Event, client) -> None:
 
 
 TEMPLATE_RETRY_S = 300.0      # a Dask worker whose template could not start tries again after this long
-MAX_TEMPLATES = 5             # templates one Dask worker process starts at most (then: cold workers)
+MAX_LOST = 5                  # templates one Dask worker process may lose (killed, stuck) before it goes cold
 
 
 def _open_pool() -> tuple:
@@ -147,13 +147,13 @@ class WorkerTemplates:
     """A Dask worker process's warm template (`warm.py`), as a local batch has one: started by the first task
     of a batch, its forks grade that batch's tasks. A task of another batch retires it (a long-lived worker
     must not grade with the checks a batch of last week imported) and starts a fresh one; one that is gone is
-    started again (at most MAX_TEMPLATES), and one that could not start is tried again after
+    started again (until MAX_LOST were lost), and one that could not start is tried again after
     TEMPLATE_RETRY_S. Cold workers meanwhile, and with CH4GRADE_WARM=0."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.pool = self.retired = self.batch = self.failed_at = None
-        self.started = 0
+        self.lost = 0
 
     def start_for(self, batch: str):
         "How to start the worker process of a task of `batch`: a fork of the template, else `batch.cold_start`."
@@ -162,11 +162,11 @@ class WorkerTemplates:
             return cold_start
         with self.lock:
             if self.pool is not None and (self.batch != batch or self.pool.gone.is_set()):
+                self.lost += self.pool.gone.is_set()
                 self.retired.set()
                 self.pool = None
-            if self.pool is None and self.started < MAX_TEMPLATES and \
+            if self.pool is None and self.lost < MAX_LOST and \
                     (self.failed_at is None or time.monotonic() - self.failed_at > TEMPLATE_RETRY_S):
-                self.started += 1
                 self.pool, self.retired = _open_pool()
                 self.batch, self.failed_at = batch, (None if self.pool is not None else time.monotonic())
             return self.pool.start if self.pool is not None else cold_start

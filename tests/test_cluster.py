@@ -113,7 +113,12 @@ def test_a_dask_workers_template_serves_one_batch_and_is_started_again_when_need
     assert t.start_for("batch-2") is cold_start and len(opened) == 4    # ... and not tried again at once
     t.failed_at -= cluster.TEMPLATE_RETRY_S + 1
     assert t.start_for("batch-2") is cold_start and len(opened) == 5    # tried again later
-    t.failed_at, t.started = None, cluster.MAX_TEMPLATES
-    assert t.start_for("batch-2") is cold_start and len(opened) == 5    # at most MAX_TEMPLATES
+    monkeypatch.setattr(cluster, "_open_pool", open_pool)
+    t.failed_at = None
+    for n in range(3, 8):                                 # new batches are not losses: no limit on them
+        assert t.start_for(f"batch-{n}") == opened[-1][0].start and len(opened) == n + 3
+    t.lost = cluster.MAX_LOST - 1
+    opened[-1][0].gone.set()
+    assert t.start_for("batch-7") is cold_start and len(opened) == 10   # too many lost: cold from now on
     monkeypatch.setenv("CH4GRADE_WARM", "0")
-    assert cluster.WorkerTemplates().start_for("batch-3") is cold_start and len(opened) == 5
+    assert cluster.WorkerTemplates().start_for("batch-9") is cold_start and len(opened) == 10
