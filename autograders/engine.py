@@ -117,8 +117,9 @@ def environment(config: GradeConfig, session: KernelSession | None = None) -> di
     "Where the grading ran (versions, device, determinism flags, worker, sandbox); imports torch only for a GPU."
     env = {"python": platform.python_version(), "torch": _version("torch"), "platform": platform.platform(),
            "hostname": socket.gethostname(), "cpus": os.cpu_count()}
-    if _version("fastai"):
-        env["fastai"] = _version("fastai")
+    fastai = _version("fastai")
+    if fastai:
+        env["fastai"] = fastai
     env["device"] = "cpu"
     if config.device != "cpu" and cuda_available():
         import torch
