@@ -26,8 +26,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from . import notebook as nbk
 from .checks import get_assignment
-from .engine import GradeConfig, _not_run, _sha256, environment
+from .engine import GradeConfig, _not_run, _sha256, environment, start_kernel_template
+from .execute.template import TemplateUnavailable
 from .results import SubmissionResult, write_atomic
 from .warm import ForkUnanswered
 
@@ -442,6 +444,30 @@ def _runner(cluster: str | None, jobs: int, todo: int, gpus: list[str] | None = 
                min(todo, jobs + prestarted(jobs, mem_mb)))
 
 
+def _kernel_template(config: GradeConfig, notebooks: list[Path], assignment: str | None):
+    """The batch's kernel template (`execute/template.py`: kernels forked with the notebooks' modules already
+    imported), for the assignments of `notebooks`; None where it cannot be had. If it does not come up, that
+    is said once and every kernel is started as before."""
+    from .checks import available_assignments
+    names = {assignment} if assignment else set()
+    if not names:
+        for nb in notebooks:
+            try:
+                names.add(nbk.notebook_assignment(nbk.read_notebook(nb)))
+            except Exception:                      # (that notebook's own grading says what is wrong with it)
+                continue
+    names &= set(available_assignments())
+    template = start_kernel_template(config, sorted(names)) if names else None
+    if template is not None:
+        def watch():
+            try:
+                template.wait_ready()
+            except TemplateUnavailable as e:
+                print(f"ch4grade: {e}; each kernel imports its modules itself", file=sys.stderr)
+        threading.Thread(target=watch, daemon=True).start()
+    return template
+
+
 def grade_many(notebooks: list[Path], out_dir: Path, assignment: str | None = None,
                config: GradeConfig | None = None, jobs: int = 1, resume: bool = True,
                progress: bool = True, students: dict[Path, str] | None = None,
@@ -476,7 +502,12 @@ def grade_many(notebooks: list[Path], out_dir: Path, assignment: str | None = No
         stop = threading.Event()
         pool = ThreadPoolExecutor(max_workers=in_flight)
         futures: dict = {}
+        template = None
         try:
+            if not cluster and not gpus and len(todo) > 1 and warm_enabled():
+                template = _kernel_template(config, [Path(notebooks[i]) for i in todo], assignment)
+                if template is not None:
+                    config = replace(config, kernel_template=template.handle.to_json())
             futures = {pool.submit(grade_one, Path(notebooks[i]), paths[i], assignment, config,
                                    (students or {}).get(Path(notebooks[i])), index, stop, run, k): i
                        for k, i in enumerate(todo)}
@@ -504,6 +535,8 @@ def grade_many(notebooks: list[Path], out_dir: Path, assignment: str | None = No
             raise err from None
         finally:
             pool.shutdown(wait=True)
+            if template is not None:
+                template.close()
         bar.close()
     return [(paths[i], results[i]) for i in range(len(notebooks))]
 

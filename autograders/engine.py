@@ -29,13 +29,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import notebook as nbk
-from .checks import available_assignments, get_assignment
+from .checks import available_assignments, get_assignment, unit_notebook
 from .checks.spec import Assignment, CheckFailed
 from .gpus import cuda_available, visible_devices
 from .execute.probe import figure_axes, figures_code, snapshot_code
 from .execute.sandbox import IsolationUnavailable, Sandbox, choose
-from .execute.session import KernelDied, KernelSession, Limits
+from .execute.session import KernelDied, KernelSession, Limits, kernel_environment
+from .execute.sandbox.cgroup import KernelCgroup
 from .execute.startup import DETERMINISM, startup_code
+from .execute.template import KernelTemplate, TemplateHandle, TemplateUnavailable, preloadable
+from .execute.template import why_not as template_why_not
 from .namespace import KernelNamespace, MissingName, StudentError, check_rng_seed
 from .paths import ROOT, source_notebook
 from .redact import Redactor, redactor_for
@@ -59,6 +62,7 @@ class GradeConfig:
                                      # recorded in the result (pass it back to reproduce a grading exactly)
     isolation: str = "auto"          # strict | auto | none | bwrap | landlock (see execute/sandbox)
     gpu: str | None = None           # the one GPU the kernel sees (CUDA_VISIBLE_DEVICES; the batch's --gpus)
+    kernel_template: str | None = None   # the batch's kernel template (`start_kernel_template`), as JSON
 
 
 def _sha256(path: Path) -> str | None:
@@ -143,7 +147,7 @@ def fastai_data(config: GradeConfig) -> str:
 
 
 def kernel_env(config: GradeConfig) -> dict:
-    "What the grading kernel's environment adds to the sandbox's allow-list (`KernelSession._kernel_env`)."
+    "What the grading kernel's environment adds to the sandbox's allow-list (`session.kernel_environment`)."
     env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "CH4GRADE_GRADING": "1",
            "CUBLAS_WORKSPACE_CONFIG": DETERMINISM["CUBLAS_WORKSPACE_CONFIG"]}
     if config.device == "cpu":
@@ -162,13 +166,45 @@ def launch_kernel(config: GradeConfig, sandbox: Sandbox) -> KernelSession:
     if cuda:  # the CUDA driver maps huge virtual ranges: the memory cap alone (cgroup or watchdog)
         limits = Limits(**{**limits.__dict__, "address_space": False})
     session = KernelSession(env=kernel_env(config), limits=limits, sandbox=sandbox,
-                            fastai_data=fastai_data(config), cuda=cuda)
+                            fastai_data=fastai_data(config), cuda=cuda,
+                            template=TemplateHandle.from_json(config.kernel_template))
     try:
         session.launch()
     except BaseException:
         session.shutdown()
         raise
     return session
+
+
+def start_kernel_template(config: GradeConfig, assignments: list[str]) -> KernelTemplate | None:
+    """A kernel template for a batch graded under `config` (`execute/template.py`), with the modules the
+    `assignments`' notebooks import (`preloadable`): started, not yet ready (kernels asked for meanwhile wait
+    for it, up to their start-up timeout). None where its kernels would not be the ones the sessions start
+    themselves (a GPU, no bubblewrap as root, no cgroups)."""
+    try:
+        sandbox = choose(config.isolation)
+    except IsolationUnavailable:
+        return None
+    if template_why_not(sandbox, config.device != "cpu" and cuda_available()):
+        return None
+    probe, _ = KernelCgroup.create("template-probe", 64, 16)    # its kernels need one each
+    if probe is None:
+        return None
+    probe.remove()
+    imports: dict[str, None] = {}
+    for name in assignments:
+        try:
+            path = unit_notebook(name) or source_notebook(name)
+            imports.update(dict.fromkeys(nbk.imported_modules(nbk.read_notebook(path))))
+        except Exception:               # (a unit that cannot be read is reported by its own gradings)
+            continue
+    data = fastai_data(config)
+    env = kernel_environment("/tmp", "template", config.limits, kernel_env(config), data)
+    try:
+        return KernelTemplate(sandbox, env, data, config.limits.scratch_mb, preloadable(tuple(imports)))
+    except (TemplateUnavailable, OSError) as e:
+        print(f"ch4grade: no kernel template, each kernel imports its modules itself: {e}", file=sys.stderr)
+        return None
 
 
 def _launch_early(config: GradeConfig) -> KernelSession | None:

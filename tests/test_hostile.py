@@ -35,6 +35,7 @@ from autograders.execute.processes import matching as processes
 from autograders.execute.sandbox import choose
 from autograders.execute.sandbox.cgroup import KernelCgroup
 from autograders.execute.session import TOKEN_ENV, Limits
+from autograders.execute.template import why_not as template_why_not
 from autograders.results import SubmissionResult
 from hostile import cases, tiny
 
@@ -238,6 +239,9 @@ def test_every_kernel_was_sandboxed_and_verified(corpus):
             assert {"mnt", "pid", "net"} <= set(seen["separate_namespaces"]), (name, seen)
         if os.geteuid() == 0 and SANDBOX.backend == "bwrap":
             assert UIDS[0] <= seen["uid"] <= UIDS[1], (name, seen)
+        if template_why_not(SANDBOX, cuda=False) is None:      # the whole corpus ran in kernels of the template
+            assert "forked from" in iso["enforced"].get("process", ""), (name, iso["enforced"])
+            assert set(seen["separate_namespaces"]) == {"mnt", "pid", "net", "ipc", "uts"}, (name, seen)
 
 
 def test_a_restarted_kernel_is_as_isolated_as_the_first(corpus):

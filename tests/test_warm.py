@@ -20,7 +20,9 @@ from autograders.batch import INTERRUPTED, Slots, grade_many, run_worker
 from autograders.commands.device import NoGPU, parse_gpus, physical_gpus
 from autograders.engine import GradeConfig
 from autograders.execute import processes
+from autograders.execute.sandbox import choose
 from autograders.execute.session import KernelSession, Limits
+from autograders.execute.template import why_not as template_why_not
 from autograders.execute.startup import FORBIDDEN, startup_code
 from autograders.notebook import imported_modules
 from autograders.paths import ROOT
@@ -50,7 +52,7 @@ def _cmdline(pid: int) -> bytes:
 def _ours() -> list[int]:
     "Live workers, templates and kernels below this test process."
     return [pid for pid in processes.descendants(os.getpid())
-            if any(k in _cmdline(pid) for k in (b"autograders", b"ipykernel", b"bwrap"))]
+            if any(k in _cmdline(pid) for k in (b"autograders", b"ipykernel", b"bwrap", b"zygote"))]
 
 
 def _gone() -> bool:
@@ -104,6 +106,9 @@ def test_a_warm_class_grades_exactly_as_cold_workers_do(tiny_env, monkeypatch):
     assert len(templates) == 1 and None not in templates
     assert len({w["pid"] for w in workers}) == 3 and int(templates.pop()) not in {w["pid"] for w in workers}
     assert all(r.environment["worker"]["warm_template"] is None for _, r in cold_pairs)
+    if template_why_not(choose("auto"), cuda=False) is None:   # kernels forked from the batch's kernel template
+        assert all("forked from" in r.environment["isolation"]["enforced"]["process"] for _, r in warm_pairs)
+    assert all("process" not in r.environment["isolation"]["enforced"] for _, r in cold_pairs)
     assert all("queued_s" in r.timings for _, r in warm_pairs)
     assert all("queued_s" not in r.timings for _, r in cold_pairs)
     for _, r in warm_pairs + cold_pairs:                    # the CPU it cost: the worker's, and its kernel's

@@ -74,3 +74,18 @@ def get_assignment(name: str) -> Assignment:
 def available_assignments() -> list[str]:
     "Every assignment this installation can grade."
     return [*extra_assignments(), *(n for n in _registered() if n not in extra_assignments())]
+
+
+def unit_notebook(name: str) -> Path | None:
+    """A registered unit's notebook by its folder's convention (`<name>.ipynb` beside `checks.py`), found without
+    importing its checks (torch, the reference); None when it is not there (`paths.source_notebook` then)."""
+    import importlib.util
+    module = _registered().get(name)
+    try:
+        spec = importlib.util.find_spec(module) if module else None
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / f"{name}.ipynb"
+    return path if path.exists() else None

@@ -31,7 +31,8 @@ from ..notebook import inert_bundle
 from . import processes
 from .sandbox import Sandbox, choose, uids, verify
 from .sandbox.cgroup import KernelCgroup
-from .sandbox.view import kernel_view
+from .sandbox.view import fastai_config_text, kernel_view
+from .template import TemplateHandle
 
 TOKEN_ENV = "CH4GRADE_KERNEL_TOKEN"
 VIRTUAL_HEADROOM_MB = 8192
@@ -108,14 +109,39 @@ def _sweep(base: Path) -> None:
             continue
 
 
+def kernel_environment(home: str, token: str, limits: Limits, extra: dict[str, str],
+                       fastai_data: str | None) -> dict[str, str]:
+    "A kernel's whole environment: an allow-list, never the grader's own."
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": home,
+           "TMPDIR": home, "LANG": "C.UTF-8", "MPLCONFIGDIR": f"{home}/.config/matplotlib",
+           "XDG_CACHE_HOME": f"{home}/.cache", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+           "PYTHONUNBUFFERED": "1", TOKEN_ENV: token}
+    threads = str(limits.threads) if limits.threads else os.environ.get("OMP_NUM_THREADS", "")
+    if threads:
+        env.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+    env.update(extra)
+    if fastai_data:
+        env["FASTAI_HOME"] = f"{home}/.fastai"
+    return env
+
+
 class KernelSession:
     def __init__(self, env: dict[str, str] | None = None, limits: Limits | None = None,
                  sandbox: Sandbox | None = None, fastai_data: str | None = None, cuda: bool = False,
-                 payload_mime: str = "application/x-ch4grade+json"):
+                 payload_mime: str = "application/x-ch4grade+json", template: TemplateHandle | None = None):
         self.limits, self.payload_mime = limits or Limits(), payload_mime
         self.sandbox = sandbox or choose("auto")
         self.extra_env = dict(env or {})
         self.fastai_data, self.cuda = fastai_data, cuda
+        self._reset()
+        # a kernel forked from the batch's template (`template.py`) when it would be this very kernel (only under
+        # bubblewrap: the environment of any other backend names a folder not made yet)
+        self.template = template if template is not None and self.sandbox.backend == "bwrap" and template.fits(
+            self._env(), fastai_data, self.sandbox, cuda) else None
+        self._make_dirs()
+
+    def _reset(self) -> None:
+        "The state of one kernel's start (`__init__`, and again for a start without the template)."
         self.token = uuid.uuid4().hex
         self.km: KernelManager | None = None
         self.kc = None
@@ -130,6 +156,8 @@ class KernelSession:
         self._stderr = bytearray()
         self._stop = threading.Event()
         self._closed = False
+
+    def _make_dirs(self) -> None:
         # short path: Unix socket names are limited. Under bubblewrap on a tmpfs (/dev/shm): the socket folder
         # is the one place the kernel may write outside its own tmpfs, and there it is memory the kernel's
         # cgroup pays for, not the host's disk.
@@ -139,21 +167,17 @@ class KernelSession:
         _sweep(Path(tempfile.gettempdir()))
         if shm:
             _sweep(Path(shm))
-        self._dir = Path(tempfile.mkdtemp(prefix=f"ch4g-{os.getpid()}-", dir=shm))
+        inside = self.template.base if self.template is not None else shm    # (a template's kernels: in its folder)
+        self._dir = Path(tempfile.mkdtemp(prefix=f"ch4g-{os.getpid()}-", dir=inside))
         self._private = Path(tempfile.mkdtemp(prefix=f"ch4g-{os.getpid()}-")) if shm else self._dir
 
     # ---- life cycle -------------------------------------------------------------------------
-    def _kernel_env(self, home: str) -> dict[str, str]:
-        "The kernel's whole environment: an allow-list, never the grader's own."
-        env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": home,
-               "TMPDIR": home, "LANG": "C.UTF-8", "MPLCONFIGDIR": f"{home}/.config/matplotlib",
-               "XDG_CACHE_HOME": f"{home}/.cache", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-               "PYTHONUNBUFFERED": "1", TOKEN_ENV: self.token}
-        threads = str(self.limits.threads) if self.limits.threads else os.environ.get("OMP_NUM_THREADS", "")
-        if threads:
-            env.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
-        env.update(self.extra_env)
-        return env
+    def _home(self) -> str:
+        "The kernel's home and working folder: its own tmpfs under bubblewrap, else its scratch folder."
+        return "/tmp" if self.sandbox.backend == "bwrap" else str(self._dir / "work")
+
+    def _env(self) -> dict[str, str]:
+        return kernel_environment(self._home(), self.token, self.limits, self.extra_env, self.fastai_data)
 
     def _fastai_config(self, scratch: Path | None) -> Path | None:
         """fastai's `config.ini` for the kernel: its data is the grader's prepared (read-only) datasets, and its
@@ -161,8 +185,7 @@ class KernelSession:
         (bubblewrap) or placed (Landlock, none) at `$HOME/.fastai/config.ini`."""
         if not self.fastai_data:
             return None
-        from reference.data.layouts import FASTAI_CONFIG
-        text = FASTAI_CONFIG.replace("data = data", f"data = {self.fastai_data}")
+        text = fastai_config_text(self.fastai_data)
         home = (scratch if scratch is not None else self._private) / ".fastai"
         home.mkdir(mode=0o755)
         (home / "config.ini").write_text(text)
@@ -194,16 +217,22 @@ class KernelSession:
                     os.chown(d, uid, uid)
         self.cgroup, why_not = KernelCgroup.create(self.token[:16], lim.mem_mb, lim.max_procs,
                                                    lim.threads or os.cpu_count() or 1)
-        home = "/tmp" if box.backend == "bwrap" else str(scratch)
-        env = self._kernel_env(home)
-        if self.fastai_data:
-            env["FASTAI_HOME"] = f"{home}/.fastai"
+        env = self._env()
         # torch and fastai alone map ~4 GB of address space: the hard cap leaves that much headroom
         # above the memory cap, which the cgroup (or the watchdog) enforces.
         address_mb = lim.mem_mb + VIRTUAL_HEADROOM_MB if lim.mem_mb and lim.address_space else 0
-        kernel = [sys.executable, "-I", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-        argv = box.argv(view, kernel, env, mem_mb=address_mb, max_file_mb=lim.max_file_mb, nproc=lim.max_procs,
-                        cgroup_dirs=self.cgroup.join_dirs() if self.cgroup else [], uid=uid)
+        if self.template is not None and self.cgroup is not None and uid is not None:
+            request = self._private / "request.json"
+            request.write_text(json.dumps({
+                "base": self.template.base, "run_dir": str(run_dir), "scratch_mb": lim.scratch_mb, "env": env,
+                "mem_mb": address_mb, "max_file_mb": lim.max_file_mb, "nproc": lim.max_procs, "uid": uid, "gid": uid,
+                "fastai_config": fastai_config_text(self.fastai_data) if self.fastai_data else None}))
+            argv = self.template.spawn_argv(request, self.cgroup.join_dirs())
+        else:
+            self.template = None
+            kernel = [sys.executable, "-I", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+            argv = box.argv(view, kernel, env, mem_mb=address_mb, max_file_mb=lim.max_file_mb, nproc=lim.max_procs,
+                            cgroup_dirs=self.cgroup.join_dirs() if self.cgroup else [], uid=uid)
         spec_dir = self._private / "spec" / "ch4grade"
         spec_dir.mkdir(parents=True)
         (spec_dir / "kernel.json").write_text(json.dumps(
@@ -233,6 +262,15 @@ class KernelSession:
         try:
             self.kc.wait_for_ready(timeout=self.limits.startup_timeout)
         except RuntimeError as e:
+            if self.template is not None:      # the template's failure, not the kernel's: start it as before
+                why = " / ".join(self.stderr_tail().strip().splitlines()[-2:]) or str(e)
+                self.shutdown()
+                self._reset()
+                self.template = None
+                self._make_dirs()
+                self.launch()
+                self.isolation["template_not_used"] = why[:500]
+                return self.wait_ready()
             detail = self.stderr_tail().strip().splitlines()[-3:]
             self.shutdown()
             raise KernelDied(f"the kernel did not start: {e}" + (f" ({' / '.join(detail)})" if detail else ""))
@@ -259,11 +297,25 @@ class KernelSession:
                                "none": "a new network namespace where possible"}[self.sandbox.backend]
         enforced["scratch"] = (f"tmpfs of {lim.scratch_mb} MB" if self.sandbox.backend == "bwrap"
                                else f"a folder of its own; files up to {lim.max_file_mb} MB each")
+        if self.template is not None:
+            enforced["process"] = ("forked from the batch's kernel template (a clean Python with the notebook's "
+                                   "modules imported, in the same sandbox) into namespaces, scratch, uid and "
+                                   "cgroup of its own; its memory limit lowered by the template's memory it shares")
         self.isolation["enforced"] = enforced
 
     def _kernel_pid(self) -> int | None:
-        "The host pid of the kernel's Python process (below the launcher and bubblewrap)."
+        "The host pid of the kernel's Python process (below the launcher and bubblewrap, or the template)."
         if self._root_pid is None:
+            return None
+        if self.template is not None:          # pid 2 of its own pid namespace (1 is its init), in its cgroup
+            for pid in self.cgroup.procs():
+                try:
+                    nspid = [line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                             if line.startswith("NSpid:")][0].split()[1:]
+                except (OSError, IndexError):
+                    continue
+                if len(nspid) > 1 and nspid[-1] == "2":
+                    return pid
             return None
         for pid in [self._root_pid, *processes.descendants(self._root_pid)]:
             try:

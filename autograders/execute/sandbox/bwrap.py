@@ -51,9 +51,13 @@ def _parents(path: Path, made: set[str]) -> list[str]:
 
 
 def command(view: KernelView, inner: list[str], env: dict[str, str], uid: int | None = None,
-            gid: int | None = None) -> list[str]:
-    "The bubblewrap command line that runs `inner` inside `view`, with exactly the environment `env`."
-    args = [binary() or "bwrap", *NAMESPACES]
+            gid: int | None = None, caps: tuple[str, ...] = (), pid_namespace: bool = True) -> list[str]:
+    """The bubblewrap command line that runs `inner` inside `view`, with exactly the environment `env`.
+    A kernel template (`zygote.py`, as root) keeps `caps` and the host's pid namespace: it makes each kernel's
+    namespaces itself."""
+    args = [binary() or "bwrap", *(n for n in NAMESPACES if pid_namespace or n != "--unshare-pid")]
+    for cap in caps:
+        args += ["--cap-add", cap]
     if not _privileged():
         args += ["--unshare-user", "--disable-userns"]
     args += ["--die-with-parent", "--new-session", "--hostname", "ch4grade", "--clearenv"]

@@ -8,8 +8,8 @@ a folder a student can write. In order, before it execs CMD (the kernel, or bubb
 3. cuts the network with a new, empty network namespace where it can (`--try-no-network`; bubblewrap
    makes its own);
 4. becomes a child subreaper (`--subreaper`), so orphans stay below the kernel;
-5. forbids new user namespaces (`--no-userns`: a seccomp filter; bubblewrap as root needs none, and
-   the kernel gains nothing from one but the Linux kernel's attack surface);
+5. forbids new user namespaces and the kernel keyrings (`--no-userns`: a seccomp filter; bubblewrap as root
+   needs no user namespace, and the kernel gains nothing from one but the Linux kernel's attack surface);
 6. drops to the kernel's own uid and gid (`--uid/--gid`, no supplementary groups, no capabilities), or
    stays uid 0 without any capability (`--drop-caps`, securebits locked);
 7. applies Landlock (`--landlock-ro/-rw/-dev PATH`): the only files it may touch afterwards.
@@ -84,8 +84,9 @@ def drop_privileges(uid: int, gid: int) -> None:
         raise OSError("the uid did not change")
 
 
-# seccomp: (audit arch, unshare, clone, clone3) per machine
-SECCOMP_ARCH = {"x86_64": (0xC000003E, 272, 56, 435), "aarch64": (0xC00000B7, 97, 220, 435)}
+# seccomp: (audit arch, unshare, clone, clone3, (add_key, request_key, keyctl)) per machine
+SECCOMP_ARCH = {"x86_64": (0xC000003E, 272, 56, 435, (248, 249, 250)),
+                "aarch64": (0xC00000B7, 97, 220, 435, (217, 218, 219))}
 CLONE_NEWUSER_FLAG = 0x10000000
 PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
 RET_ALLOW, RET_ERRNO = 0x7FFF0000, 0x00050000
@@ -94,10 +95,12 @@ EPERM, ENOSYS = 1, 38
 
 def forbid_user_namespaces() -> None:
     """A seccomp filter for this process and all it starts: unshare() or clone() asking for a new user
-    namespace fail with EPERM; clone3() with ENOSYS, so the C library falls back to clone()."""
+    namespace fail with EPERM; clone3() with ENOSYS, so the C library falls back to clone(). The kernel
+    keyrings too (add_key, request_key, keyctl: EPERM): they belong to a uid, not to a sandbox, so a key
+    left by one kernel would wait for the next one given that uid."""
     import platform
     import struct
-    arch, unshare, clone, clone3 = SECCOMP_ARCH[platform.machine()]
+    arch, unshare, clone, clone3, (add_key, request_key, keyctl) = SECCOMP_ARCH[platform.machine()]
     ld, jeq, jset, ret = 0x20, 0x15, 0x45, 0x06
     program = [(ld, 0, 0, 4),                          # 0  the architecture
                (jeq, 1, 0, arch),                      # 1  ours -> 3, else -> 2
@@ -105,12 +108,15 @@ def forbid_user_namespaces() -> None:
                (ld, 0, 0, 0),                          # 3  the syscall number
                (jeq, 0, 1, clone3),                    # 4  clone3 -> 5
                (ret, 0, 0, RET_ERRNO | ENOSYS),        # 5
-               (jeq, 1, 0, unshare),                   # 6  unshare -> 8
-               (jeq, 0, 2, clone),                     # 7  clone -> 8, else -> 10
-               (ld, 0, 0, 16),                         # 8  its first argument (the flags)
-               (jset, 1, 0, CLONE_NEWUSER_FLAG),       # 9  a new user namespace -> 11
-               (ret, 0, 0, RET_ALLOW),                 # 10
-               (ret, 0, 0, RET_ERRNO | EPERM)]         # 11
+               (jeq, 7, 0, add_key),                   # 6  the keyrings -> 14
+               (jeq, 6, 0, request_key),               # 7
+               (jeq, 5, 0, keyctl),                    # 8
+               (jeq, 1, 0, unshare),                   # 9  unshare -> 11
+               (jeq, 0, 2, clone),                     # 10 clone -> 11, else -> 13
+               (ld, 0, 0, 16),                         # 11 its first argument (the flags)
+               (jset, 1, 0, CLONE_NEWUSER_FLAG),       # 12 a new user namespace -> 14
+               (ret, 0, 0, RET_ALLOW),                 # 13
+               (ret, 0, 0, RET_ERRNO | EPERM)]         # 14
     code = b"".join(struct.pack("HBBI", *ins) for ins in program)
     buf = ctypes.create_string_buffer(code)
     prog = struct.pack("HxxxxxxP", len(program), ctypes.addressof(buf))
@@ -124,14 +130,25 @@ def drop_capabilities() -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_SECUREBITS, SECURE_ALL_BITS_LOCKED & ~0x10, 0, 0, 0) != 0:  # all but keep_caps
         raise OSError(ctypes.get_errno(), f"securebits: {os.strerror(ctypes.get_errno())}")
+    drop_bounding_set()
+    clear_capabilities()
+
+
+def drop_bounding_set() -> None:
+    "No capability can ever be gained again (needs CAP_SETPCAP, so before any other is dropped)."
+    libc = ctypes.CDLL(None, use_errno=True)
     cap = 0
     while libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0 or ctypes.get_errno() != 22:   # EINVAL: no such cap
         cap += 1
         if cap > 128:
             break
+
+
+def clear_capabilities() -> None:
+    "Effective, permitted and inheritable capabilities: all empty."
+    libc = ctypes.CDLL(None, use_errno=True)
     header = (ctypes.c_uint32 * 2)(LINUX_CAPABILITY_VERSION_3, 0)
-    data = (ctypes.c_uint32 * 6)()                       # effective, permitted, inheritable: all empty
-    if libc.capset(header, data) != 0:
+    if libc.capset(header, (ctypes.c_uint32 * 6)()) != 0:
         raise OSError(ctypes.get_errno(), f"capset: {os.strerror(ctypes.get_errno())}")
 
 

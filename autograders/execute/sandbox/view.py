@@ -106,3 +106,9 @@ def allow_list(roots: list[Path], hidden: list[Path]) -> list[str]:
             continue
         out += allow_list(children, inside)
     return out
+
+
+def fastai_config_text(fastai_data: str) -> str:
+    "fastai's `config.ini` for a kernel: its data is the grader's prepared (read-only) datasets."
+    from reference.data.layouts import FASTAI_CONFIG
+    return FASTAI_CONFIG.replace("data = data", f"data = {fastai_data}")
