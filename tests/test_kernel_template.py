@@ -88,12 +88,17 @@ def test_each_kernel_is_as_isolated_as_one_bubblewrap_starts_and_shares_nothing(
         assert _run(b, "print(open('/proc/self/cgroup').read())").count("ch4grade") == 0
         assert _run(b, "import os; print(os.environ['CH4GRADE_KERNEL_TOKEN'])") == b.token + "\n"
         assert _run(b, "print(len(open('/proc/self/environ').read()) > 0)") == "True\n"   # dumpable, as after exec
-        # its memory limit counts the template's memory it shares (copy-on-write, charged to the template)
+        # its own memory limit; its init holds no capability either (nothing to inherit, nothing to gain)
         limit_file = next(d / n for d in b.cgroup.dirs.values() for n in ("memory.max", "memory.limit_in_bytes")
                           if (d / n).exists())
-        assert int(limit_file.read_text()) < LIMITS.mem_mb * 2**20
-        seeds = {_run(s, "import torch; print(torch.initial_seed())") for s in (a, b)}
-        assert len(seeds) == 2
+        assert int(limit_file.read_text()) == LIMITS.mem_mb * 2**20
+        init = _run(b, "print(open('/proc/1/status').read())")
+        for field in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+            assert f"{field}:\t0000000000000000" in init, field
+        assert "NoNewPrivs:\t1" in init
+        for code in ("import torch; print(torch.initial_seed())", "import numpy; print(numpy.random.rand())",
+                     "import multiprocessing as m; print(m.current_process().authkey)"):
+            assert len({_run(s, code) for s in (a, b)}) == 2, code               # each its own
         keys = _run(b, "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
                        "r = libc.syscall(248, b'user', b'k', b'secret', 6, -4)\nprint(r, ctypes.get_errno())")
         assert keys == "-1 1\n", keys                                  # add_key: EPERM
@@ -172,6 +177,29 @@ def test_a_kernel_whose_template_is_gone_starts_as_before(template):
     finally:
         s.shutdown()
         gone.close()
+
+
+def test_data_under_tmp_stays_visible_and_read_only_below_the_kernels_own_tmp(tmp_path):
+    "A newcomer's data in /tmp: the kernel's fresh /tmp must not cover it (a fresh kernel's view shows it too)."
+    box = _sandbox()
+    data = tmp_path / "fastai" / "data"
+    (data / "mnist_sample").mkdir(parents=True)
+    (data / "mnist_sample" / "labels.csv").write_text("name,label\n")
+    env = kernel_environment("/tmp", "template", LIMITS, EXTRA, str(data))
+    t = KernelTemplate(box, env, str(data), LIMITS.scratch_mb, ())
+    t.wait_ready()
+    s = KernelSession(env=EXTRA, limits=LIMITS, sandbox=box, fastai_data=str(data), template=t.handle)
+    try:
+        s.start()
+        assert s.template is not None
+        code = (f"import os\nprint(open('{data}/mnist_sample/labels.csv').read().strip())\n"
+                f"print(os.access('{data}', os.W_OK), sorted(os.listdir('/tmp')))")
+        out = _run(s, code)
+        assert out.startswith("name,label\nFalse"), out
+        assert tmp_path.parts[2] in out                      # its own /tmp holds only the way to the data
+    finally:
+        s.shutdown()
+        t.close()
 
 
 def test_a_template_serves_only_the_kernel_a_session_would_start_itself(template, tmp_path):

@@ -225,6 +225,7 @@ class KernelSession:
             request = self._private / "request.json"
             request.write_text(json.dumps({
                 "base": self.template.base, "run_dir": str(run_dir), "scratch_mb": lim.scratch_mb, "env": env,
+                "read_only": [str(p) for p in view.read_only],
                 "mem_mb": address_mb, "max_file_mb": lim.max_file_mb, "nproc": lim.max_procs, "uid": uid, "gid": uid,
                 "fastai_config": fastai_config_text(self.fastai_data) if self.fastai_data else None}))
             argv = self.template.spawn_argv(request, self.cgroup.join_dirs())
@@ -300,7 +301,8 @@ class KernelSession:
         if self.template is not None:
             enforced["process"] = ("forked from the batch's kernel template (a clean Python with the notebook's "
                                    "modules imported, in the same sandbox) into namespaces, scratch, uid and "
-                                   "cgroup of its own; its memory limit lowered by the template's memory it shares")
+                                   "cgroup of its own; the template's pages it shares count against its memory "
+                                   "limit only once written")
         self.isolation["enforced"] = enforced
 
     def _kernel_pid(self) -> int | None:

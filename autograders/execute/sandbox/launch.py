@@ -88,6 +88,7 @@ def drop_privileges(uid: int, gid: int) -> None:
 SECCOMP_ARCH = {"x86_64": (0xC000003E, 272, 56, 435, (248, 249, 250)),
                 "aarch64": (0xC00000B7, 97, 220, 435, (217, 218, 219))}
 CLONE_NEWUSER_FLAG = 0x10000000
+X32_BIT = 0x40000000          # x86_64's x32 ABI: the same calls under other numbers, none of them ours to allow
 PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
 RET_ALLOW, RET_ERRNO = 0x7FFF0000, 0x00050000
 EPERM, ENOSYS = 1, 38
@@ -95,28 +96,30 @@ EPERM, ENOSYS = 1, 38
 
 def forbid_user_namespaces() -> None:
     """A seccomp filter for this process and all it starts: unshare() or clone() asking for a new user
-    namespace fail with EPERM; clone3() with ENOSYS, so the C library falls back to clone(). The kernel
+    namespace fail with EPERM; clone3() with ENOSYS, so the C library falls back to clone(); so does every
+    call by its x32 number (which would slip past the checks that follow). The kernel
     keyrings too (add_key, request_key, keyctl: EPERM): they belong to a uid, not to a sandbox, so a key
     left by one kernel would wait for the next one given that uid."""
     import platform
     import struct
     arch, unshare, clone, clone3, (add_key, request_key, keyctl) = SECCOMP_ARCH[platform.machine()]
-    ld, jeq, jset, ret = 0x20, 0x15, 0x45, 0x06
+    ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
     program = [(ld, 0, 0, 4),                          # 0  the architecture
                (jeq, 1, 0, arch),                      # 1  ours -> 3, else -> 2
                (ret, 0, 0, RET_ALLOW),                 # 2
                (ld, 0, 0, 0),                          # 3  the syscall number
-               (jeq, 0, 1, clone3),                    # 4  clone3 -> 5
-               (ret, 0, 0, RET_ERRNO | ENOSYS),        # 5
-               (jeq, 7, 0, add_key),                   # 6  the keyrings -> 14
-               (jeq, 6, 0, request_key),               # 7
-               (jeq, 5, 0, keyctl),                    # 8
-               (jeq, 1, 0, unshare),                   # 9  unshare -> 11
-               (jeq, 0, 2, clone),                     # 10 clone -> 11, else -> 13
-               (ld, 0, 0, 16),                         # 11 its first argument (the flags)
-               (jset, 1, 0, CLONE_NEWUSER_FLAG),       # 12 a new user namespace -> 14
-               (ret, 0, 0, RET_ALLOW),                 # 13
-               (ret, 0, 0, RET_ERRNO | EPERM)]         # 14
+               (jge, 1, 0, X32_BIT),                   # 4  the x32 numbering of the same calls -> 6
+               (jeq, 0, 1, clone3),                    # 5  clone3 -> 6
+               (ret, 0, 0, RET_ERRNO | ENOSYS),        # 6
+               (jeq, 7, 0, add_key),                   # 7  the keyrings -> 15
+               (jeq, 6, 0, request_key),               # 8
+               (jeq, 5, 0, keyctl),                    # 9
+               (jeq, 1, 0, unshare),                   # 10 unshare -> 12
+               (jeq, 0, 2, clone),                     # 11 clone -> 12, else -> 14
+               (ld, 0, 0, 16),                         # 12 its first argument (the flags)
+               (jset, 1, 0, CLONE_NEWUSER_FLAG),       # 13 a new user namespace -> 15
+               (ret, 0, 0, RET_ALLOW),                 # 14
+               (ret, 0, 0, RET_ERRNO | EPERM)]         # 15
     code = b"".join(struct.pack("HBBI", *ins) for ins in program)
     buf = ctypes.create_string_buffer(code)
     prog = struct.pack("HxxxxxxP", len(program), ctypes.addressof(buf))

@@ -6,10 +6,6 @@ grader wrote: the kernel's uid, limits, environment and folders) with its own st
 into the kernel's cgroups before the child makes the kernel's namespaces, then lives as long as the kernel and
 exits with its status. It dies with the grader, and the template's child then kills the kernel. Exit 111 when
 the kernel could not be started as asked (`zygote.py` says why on stderr).
-
-The kernel shares the template's imported modules (copy-on-write): memory a fresh kernel would pay for itself
-but that stays charged to the template. Its memory limit is lowered by that much, so that it has the room a
-fresh kernel has, no more.
 """
 from __future__ import annotations
 
@@ -25,27 +21,11 @@ from zygote import receive, send  # noqa: E402  (beside this file)
 FAILED = 111
 PR_SET_PDEATHSIG = 1
 WAIT_S = 180.0           # a template still importing (at most its own start-up time)
-MEMORY_FILES = ("memory.max", "memory.limit_in_bytes", "memory.memsw.limit_in_bytes")   # v2; v1 (in this order)
 
 
 def fail(message: str) -> None:
     print(f"ch4grade spawn: {message}", file=sys.stderr, flush=True)
     os._exit(FAILED)
-
-
-def lower_memory_limits(dirs: list[str], mb: float) -> None:
-    "Each cgroup's memory limit (where it has one) lowered by `mb`, never below 64 MB."
-    for d in dirs:
-        for name in MEMORY_FILES:
-            path = os.path.join(d, name)
-            try:
-                with open(path) as f:
-                    limit = f.read().strip()
-            except OSError:
-                continue
-            if limit.isdigit() and int(limit) < 2**60:
-                with open(path, "w") as f:
-                    f.write(str(max(64 * 2**20, int(limit) - int(mb * 2**20))))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -69,7 +49,6 @@ def main(argv: list[str] | None = None) -> None:
         msg, _ = receive(sock)
         if not isinstance(msg.get("pid"), int):
             fail("the kernel template did not answer")
-        lower_memory_limits(cgroups, float(msg.get("shared_mb", 0)))
         for d in cgroups:
             with open(os.path.join(d, "cgroup.procs"), "w") as f:
                 f.write(str(msg["pid"]))

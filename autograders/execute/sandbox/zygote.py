@@ -6,8 +6,8 @@ imports the grader, never reads a submission and never runs a student's code: it
 `ready` on stdout, and then serves the grader on a Unix socket only root can reach: for each connection it forks
 a child (C), which reads the grader's `spawn` request (the template itself never holds one), then
 
-1. tells the grader its pid and how much of the template's memory it shares, and waits while the grader moves
-   it into the kernel's cgroups (memory, processes, CPU: everything C starts is counted there);
+1. tells the grader its pid and waits while the grader moves it into the kernel's cgroups (memory, processes,
+   CPU: everything C starts is counted there; the template's pages it shares stay the template's until written);
 2. makes new mount, network, IPC, UTS, cgroup and pid namespaces of its own, and in them: a fresh size-bounded
    tmpfs as `/tmp` (the kernel's home and working folder), an empty root-owned `/dev/shm` (as bubblewrap's), the
    template's folder (every other kernel's socket folder and the template's socket) covered up, its own socket
@@ -15,7 +15,8 @@ a child (C), which reads the grader's `spawn` request (the template itself never
 3. forks the new pid namespace's init (I: mounts a `/proc` that shows only the kernel's own processes, drops to
    the kernel's uid, reaps orphans, ends with the kernel and dies with C), which forks the kernel (K);
 4. K takes the kernel's limits (rlimits, no new privileges, no new user namespaces, no keyrings, an empty
-   capability bounding set), drops to the kernel's own uid, reseeds torch, takes exactly the kernel's
+   capability bounding set), drops to the kernel's own uid, reseeds torch and NumPy (and its own multiprocessing
+   key), takes exactly the kernel's
    environment, and starts ipykernel on the grader's connection file. C reports `started`, then the kernel's
    exit status. When the grader that asked for it dies, C kills I; when C dies (the grader's cgroup kill, or
    the template's end), I dies; with I goes the whole pid namespace.
@@ -39,13 +40,15 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
 sys.path.append(HERE)                       # `launch` (beside this file), last: it shadows nothing
 import launch  # noqa: E402
 
+INSIDE_SCRATCH = "/tmp"
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP = 0x20000000, 0x40000000, 0x02000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+FRESH = (INSIDE_SCRATCH, "/dev/shm")        # the folders each kernel gets anew
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 SIOCSIFFLAGS, IFF_UP, IFF_LOOPBACK, IFF_RUNNING = 0x8914, 0x1, 0x8, 0x40
 MAX_MSG = 1 << 20
-INSIDE_SCRATCH = "/tmp"
 
 libc = ctypes.CDLL(None, use_errno=True)
 
@@ -79,6 +82,9 @@ def own_namespaces(req: dict) -> None:
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     run_dir, base = req["run_dir"], req["base"]
     own = os.open(run_dir, os.O_PATH | os.O_DIRECTORY)
+    # what the kernel sees read-only inside the folders it gets anew (data or a runtime under /tmp): bound again
+    keep = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in req.get("read_only", [])
+            if any(p.startswith(f + "/") for f in FRESH) and os.path.isdir(p)]
     size = f"size={int(req['scratch_mb'])}m"
     mount("tmpfs", INSIDE_SCRATCH, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,{size}")
     mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")   # root's, as bubblewrap's
@@ -87,6 +93,11 @@ def own_namespaces(req: dict) -> None:
     os.makedirs(run_dir, mode=0o755, exist_ok=True)
     mount(f"/proc/self/fd/{own}", run_dir, None, MS_BIND)
     os.close(own)
+    for path, fd in keep:                       # (recursive: what is hidden inside them stays hidden)
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
     if req.get("fastai_config") is not None:     # fastai's home: writable, its config read-only (root's, 0644)
         home = f"{INSIDE_SCRATCH}/.fastai"
         os.mkdir(home)
@@ -143,6 +154,10 @@ def kernel(req: dict, stderr_fd: int) -> None:
     _check(libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")   # its own /proc files, as after an exec
     if "torch" in sys.modules:                 # its own random state, not the template's (startup cells reseed)
         sys.modules["torch"].seed()
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()
+    import multiprocessing
+    multiprocessing.current_process().authkey = os.urandom(32)
     sys.path[:] = [p for p in sys.path if p != HERE]
     sys.modules.pop("launch", None)
     os.environ.clear()
@@ -157,6 +172,7 @@ def kernel(req: dict, stderr_fd: int) -> None:
 def init(req: dict, stderr_fd: int, parent_alive: int) -> None:
     "I: pid 1 of the kernel's pid namespace: its /proc, the kernel's parent, the reaper of its orphans."
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    launch.drop_bounding_set()
     keep = sorted((stderr_fd, parent_alive))       # nothing else of C's (its socket to the grader) below it
     os.closerange(3, keep[0])
     os.closerange(keep[0] + 1, keep[1])
@@ -170,6 +186,8 @@ def init(req: dict, stderr_fd: int, parent_alive: int) -> None:
         os._exit(launch.FAILED)
     os.close(stderr_fd)
     launch.drop_privileges(int(req["uid"]), int(req["gid"]))
+    launch.clear_capabilities()
+    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     die_with(parent_alive)
     while True:
         try:
@@ -198,15 +216,6 @@ def follow(conn: socket.socket, pid: int) -> None:
     os.close(pidfd)
 
 
-def anon_mb() -> float:
-    "This process's anonymous resident memory (a fresh fork: the template's, which it shares), in MB."
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def child(conn: socket.socket) -> None:
     """C: one kernel's start, then its exit status to the grader (never returns). It reads the request itself:
     no request ever passes through the template's memory, which every later kernel is a copy of. It lives as
@@ -219,7 +228,7 @@ def child(conn: socket.socket) -> None:
         if req.get("op") != "spawn" or len(fds) != 1:
             os._exit(code)
         stderr_fd = fds[0]
-        send(conn, {"pid": os.getpid(), "shared_mb": round(anon_mb())})
+        send(conn, {"pid": os.getpid()})
         go, _ = receive(conn)                    # the grader has moved this process into the kernel's cgroups
         conn.settimeout(None)
         if not go.get("go"):
