@@ -11,7 +11,8 @@ a child (C), which reads the grader's `spawn` request (the template itself never
 2. makes new mount, network, IPC, UTS, cgroup and pid namespaces of its own, and in them: a fresh size-bounded
    tmpfs as `/tmp` (the kernel's home and working folder), an empty root-owned `/dev/shm` (as bubblewrap's), the
    template's folder (every other kernel's socket folder and the template's socket) covered up, its own socket
-   folder bound back in, its own `/dev/pts`, its loopback up;
+   folder bound back in (and, read-only, whatever of its view lies under /tmp: a newcomer's data), its own
+   `/dev/pts`, its loopback up;
 3. forks the new pid namespace's init (I: mounts a `/proc` that shows only the kernel's own processes, drops to
    the kernel's uid, reaps orphans, ends with the kernel and dies with C), which forks the kernel (K);
 4. K takes the kernel's limits (rlimits, no new privileges, no new user namespaces, no keyrings, an empty
