@@ -240,7 +240,7 @@ def test_every_kernel_was_sandboxed_and_verified(corpus):
         if os.geteuid() == 0 and SANDBOX.backend == "bwrap":
             assert UIDS[0] <= seen["uid"] <= UIDS[1], (name, seen)
         if template_why_not(SANDBOX, cuda=False) is None:      # the whole corpus ran in kernels of the template
-            assert "forked from" in iso["enforced"].get("process", ""), (name, iso["enforced"])
+            assert "forked from" in iso["enforced"].get("process", ""), (name, iso.get("template_not_used"), iso["enforced"])
             assert set(seen["separate_namespaces"]) == {"mnt", "pid", "net", "ipc", "uts"}, (name, seen)
 
 

@@ -157,6 +157,23 @@ def test_a_kernel_dies_with_a_grader_that_was_killed_outright(template, tmp_path
     assert alive() == []
 
 
+def test_a_kernel_asked_for_while_the_template_still_imports_waits_for_it():
+    "The first kernels of a batch are asked for at once: they wait for the template, never start cold for it."
+    box = _sandbox()
+    env = kernel_environment("/tmp", "template", LIMITS, EXTRA, None)
+    t = KernelTemplate(box, env, None, LIMITS.scratch_mb, ("torch", "matplotlib.pyplot"))
+    s = KernelSession(env=EXTRA, limits=LIMITS, sandbox=box, template=t.handle)
+    try:
+        assert not t._answered.is_set()             # (still importing when the kernel is asked for)
+        s.start()
+        assert s.template is not None and "template_not_used" not in s.isolation, s.isolation
+        assert "forked from" in s.isolation["enforced"]["process"]
+        assert _run(s, "import sys\nprint('torch' in sys.modules)") == "True\n"
+    finally:
+        s.shutdown()
+        t.close()
+
+
 def test_a_kernel_whose_template_is_gone_starts_as_before(template):
     box = _sandbox()
     env = kernel_environment("/tmp", "template", LIMITS, EXTRA, None)

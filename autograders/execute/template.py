@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import signal
 import subprocess
 import sys
@@ -156,13 +157,22 @@ class KernelTemplate:
             config = self.base / "fastai-config.ini"
             config.write_text(fastai_config_text(self.fastai_data))
         view = kernel_view([self.fastai_data] if self.fastai_data else [], self.base, None, scratch_mb, False, config)
-        inner = [sys.executable, "-I", str(bin_dir / "zygote.py"), self.handle.socket]
-        for name in self.imports:
-            inner += ["--preload", name]
-        argv = [sys.executable, "-I", LAUNCH, "--no-userns", "--", *bwrap.command(view, inner, self.env, caps=CAPS,
-                                                                                   pid_namespace=False)]
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     start_new_session=True)
+        # the socket listens from now on, before the template has even started: a kernel asked for meanwhile
+        # connects and waits in its backlog (never a cold start only because the template was slower)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            listener.bind(self.handle.socket)
+            listener.listen(64)
+            inner = [sys.executable, "-I", str(bin_dir / "zygote.py"), str(listener.fileno())]
+            for name in self.imports:
+                inner += ["--preload", name]
+            argv = [sys.executable, "-I", LAUNCH, "--no-userns", "--",
+                    *bwrap.command(view, inner, self.env, caps=CAPS, pid_namespace=False)]
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, start_new_session=True,
+                                         pass_fds=(listener.fileno(),))
+        finally:
+            listener.close()             # the template's copy is the only one: when it ends, connecting fails
         threading.Thread(target=self._drain, daemon=True).start()
         threading.Thread(target=self._read_ready, daemon=True).start()
 

@@ -1,9 +1,10 @@
 """A kernel template: a clean, sandboxed Python that has imported torch and the notebook's modules once, and forks
-every grading kernel from that image (`python -I zygote.py SOCKET [--preload MODULE]...`, inside bubblewrap).
+every grading kernel from that image (`python -I zygote.py FD [--preload MODULE]...`, inside bubblewrap; FD: the
+Unix socket the grader bound and listens on, passed down).
 
 Standard library only, run by absolute path in isolated mode, like `launch.py` (whose steps it reuses). It never
 imports the grader, never reads a submission and never runs a student's code: it imports the modules, says
-`ready` on stdout, and then serves the grader on a Unix socket only root can reach: for each connection it forks
+`ready` on stdout, and then serves the grader on that socket (only root can reach it): for each connection it forks
 a child (C), which reads the grader's `spawn` request (the template itself never holds one), then
 
 1. tells the grader its pid and waits while the grader moves it into the kernel's cgroups (memory, processes,
@@ -280,14 +281,13 @@ def single_threaded() -> bool:
         return False
 
 
-def serve(path: str, modules: list[str]) -> None:
+def serve(fd: int, modules: list[str]) -> None:
+    "Serve on the listening socket `fd` (the grader bound it before starting the template)."
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)           # children are reaped by the system, and so are
     libc.prctl(launch.PR_SET_CHILD_SUBREAPER, 1)            # their orphans (an init whose C was killed first)
     signal.signal(signal.SIGINT, signal.SIG_IGN)            # Ctrl-C is the grader's to handle
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    listener.bind(path)
-    listener.listen(64)
+    listener = socket.socket(fileno=fd)
     info = preload(modules)
     import gc
     gc.collect()
@@ -314,7 +314,7 @@ def serve(path: str, modules: list[str]) -> None:
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     modules = [argv[i + 1] for i, a in enumerate(argv) if a == "--preload" and i + 1 < len(argv)]
-    serve(argv[0], modules)
+    serve(int(argv[0]), modules)
 
 
 if __name__ == "__main__":
