@@ -419,12 +419,13 @@ def warm_enabled() -> bool:
 
 @contextmanager
 def _runner(cluster: str | None, jobs: int, todo: int, gpus: list[str] | None = None, per_gpu: int = 1,
-            mem_mb: int = 0):
+            mem_mb: int = 0, held=None):
     """(run, jobs, in flight): a Dask cluster's tasks, as many as it has slots; or worker processes on this
     machine. With more than one submission to grade (unless CH4GRADE_WARM=0) those are warm: forks of a
     template that imported the grader once (`warm.py`), and up to twice `jobs` of them in flight (as memory
     allows: `prestarted`), the extra ones starting their kernel while `jobs` run notebooks (`run_worker`'s gate). With `gpus`, `per_gpu`
-    notebooks run on each GPU at once (`Slots`)."""
+    notebooks run on each GPU at once (`Slots`). `held`: a server's warm grader (`server.Warm`), whose pool
+    serves even a single submission and outlives the batch."""
     if cluster:
         from . import cluster as dask_cluster
         with dask_cluster.connect(cluster) as client:
@@ -433,21 +434,23 @@ def _runner(cluster: str | None, jobs: int, todo: int, gpus: list[str] | None = 
         return
     if gpus:
         jobs = len(gpus) * per_gpu
-    warm = todo > 1 and warm_enabled()
+    warm = (todo > 1 or held is not None) and warm_enabled()
     gate = Slots(jobs, gpus, per_gpu) if gpus or warm else None
     if not warm:
         yield partial(run_worker, gate=gate), jobs, jobs
         return
+    in_flight = min(todo, jobs + prestarted(jobs, mem_mb))
+    if held is not None:
+        pool = held.pool()
+        yield partial(run_worker, start=pool.start if pool else cold_start, gate=gate), jobs, in_flight
+        return
     from .warm import WarmPool
     with WarmPool.open() as pool:
-        yield (partial(run_worker, start=pool.start if pool else cold_start, gate=gate), jobs,
-               min(todo, jobs + prestarted(jobs, mem_mb)))
+        yield partial(run_worker, start=pool.start if pool else cold_start, gate=gate), jobs, in_flight
 
 
-def _kernel_template(config: GradeConfig, notebooks: list[Path], assignment: str | None):
-    """The batch's kernel template (`execute/template.py`: kernels forked with the notebooks' modules already
-    imported), for the assignments of `notebooks`; None where it cannot be had. If it does not come up, that
-    is said once and every kernel is started as before."""
+def assignments_of(notebooks: list[Path], assignment: str | None) -> list[str]:
+    "The known assignments `notebooks` are graded as (`assignment`, or each one's metadata), without importing any."
     from .checks import available_assignments
     names = {assignment} if assignment else set()
     if not names:
@@ -456,29 +459,46 @@ def _kernel_template(config: GradeConfig, notebooks: list[Path], assignment: str
                 names.add(nbk.notebook_assignment(nbk.read_notebook(nb)))
             except Exception:                      # (that notebook's own grading says what is wrong with it)
                 continue
-    names &= set(available_assignments())
-    template = start_kernel_template(config, sorted(names)) if names else None
+    return sorted(names & set(available_assignments()))
+
+
+def watch_template(template) -> None:
+    "Say once, on stderr, if `template` does not come up (every kernel is then started as before)."
+    def watch():
+        try:
+            template.wait_ready()
+        except TemplateUnavailable as e:
+            print(f"ch4grade: {e}; each kernel imports its modules itself", file=sys.stderr)
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _kernel_template(config: GradeConfig, names: list[str]):
+    """The batch's kernel template (`execute/template.py`: kernels forked with the notebooks' modules already
+    imported), for the assignments `names`; None where it cannot be had. If it does not come up, that
+    is said once and every kernel is started as before."""
+    template = start_kernel_template(config, names) if names else None
     if template is not None:
-        def watch():
-            try:
-                template.wait_ready()
-            except TemplateUnavailable as e:
-                print(f"ch4grade: {e}; each kernel imports its modules itself", file=sys.stderr)
-        threading.Thread(target=watch, daemon=True).start()
+        watch_template(template)
     return template
+
+
+def kernel_threads(jobs: int) -> int:
+    "The threads each kernel may use when `jobs` run at once (torch's and BLAS's): this machine's cores over them."
+    return max(1, (os.cpu_count() or 1) // max(1, jobs))
 
 
 def grade_many(notebooks: list[Path], out_dir: Path, assignment: str | None = None,
                config: GradeConfig | None = None, jobs: int = 1, resume: bool = True,
                progress: bool = True, students: dict[Path, str] | None = None,
                cluster: str | None = None, gpus: list[str] | None = None,
-               kernels_per_gpu: int = 1) -> list[tuple[Path, SubmissionResult]]:
+               kernels_per_gpu: int = 1, held=None) -> list[tuple[Path, SubmissionResult]]:
     """Grade `notebooks` into `out_dir`; returns (result file, result) in the notebooks' order.
     `cluster` (`local[:N]` or a Dask scheduler's address): each submission a task there (`cluster.py`),
     as many at once as the cluster has worker threads (or `jobs`, if more); not contacted when every
     result is resumed. `gpus` (CUDA device ids): `kernels_per_gpu` notebooks on each at once, in place of `jobs`.
     Ctrl-C: no submission starts after it, the running ones are killed and not recorded (graded on the next
-    run), the finished ones are kept; raises BatchInterrupted with them."""
+    run), the finished ones are kept; raises BatchInterrupted with them. `held`: a server's warm grader
+    (`server.Warm`): its worker pool and kernel template serve this batch, even of one, and outlive it."""
     config = config or GradeConfig()
     out_dir.mkdir(parents=True, exist_ok=True)
     index = ResumeIndex(out_dir)
@@ -494,9 +514,9 @@ def grade_many(notebooks: list[Path], out_dir: Path, assignment: str | None = No
         else:
             todo.append(i)
     with _runner(cluster if todo else None, max(1, jobs), len(todo), gpus, max(1, kernels_per_gpu),
-                 config.limits.mem_mb) as (run, jobs, in_flight):
+                 config.limits.mem_mb, held if not cluster else None) as (run, jobs, in_flight):
         if config.limits.threads is None:     # (on a cluster: this machine's cores over its slots, at least 1)
-            config.limits.threads = max(1, (os.cpu_count() or 1) // jobs)
+            config.limits.threads = kernel_threads(jobs)
         bar = tqdm(total=len(notebooks), initial=len(results), desc="grading", unit="nb", disable=not progress,
                    file=sys.stderr)
         stop = threading.Event()
@@ -504,8 +524,9 @@ def grade_many(notebooks: list[Path], out_dir: Path, assignment: str | None = No
         futures: dict = {}
         template = None
         try:
-            if not cluster and not gpus and len(todo) > 1 and warm_enabled():
-                template = _kernel_template(config, [Path(notebooks[i]) for i in todo], assignment)
+            if not cluster and not gpus and warm_enabled() and (len(todo) > 1 or held is not None and todo):
+                names = assignments_of([Path(notebooks[i]) for i in todo], assignment)
+                template = held.template(config, names) if held is not None else _kernel_template(config, names)
                 if template is not None:
                     config = replace(config, kernel_template=template.handle.to_json())
             futures = {pool.submit(grade_one, Path(notebooks[i]), paths[i], assignment, config,
@@ -535,7 +556,7 @@ def grade_many(notebooks: list[Path], out_dir: Path, assignment: str | None = No
             raise err from None
         finally:
             pool.shutdown(wait=True)
-            if template is not None:
+            if template is not None and held is None:
                 template.close()
         bar.close()
     return [(paths[i], results[i]) for i in range(len(notebooks))]

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("reference.data.command", "prepare MNIST and fastai's MNIST_SAMPLE / mnist_png layouts offline"),
     "reproduce": ("reference.reproduce", "run the whole chapter (and its Further Research) and compare with the book"),
     "grade": ("autograders.commands.grade", "grade notebooks: isolated execution, checks, JSON/Gradescope/JUnit results"),
+    "serve": ("autograders.commands.serve", "keep a grader warm between batches (`grade --server` grades on it)"),
     "check": ("autograders.commands.check", "run the public checks of a notebook on this machine (for students)"),
     "suggest": ("autograders.commands.suggest", "suggested scores for a notebook's prose answers (for graders)"),
     "release": ("autograders.workflow.commands.release", "nbgrader generate_assignment for one or all assignments"),

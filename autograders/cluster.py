@@ -18,7 +18,9 @@ result records the Dask worker that graded it (`environment.dask_worker`).
   `$FASTAI_HOME` / `$CH4GRADE_MNIST_DIR`, and bubblewrap: the worker is where the sandbox is built.
 - Warm: each Dask worker process starts a warm template (`warm.py`) with a batch's first task and forks the
   worker process of every task of that batch from it, as local batches do (`environment.worker.warm_template`;
-  `WorkerTemplates`); a template that cannot start means cold workers (CH4GRADE_WARM=0 too).
+  `WorkerTemplates`); a template that cannot start means cold workers (CH4GRADE_WARM=0 too). Where kernel
+  templates can be had (bubblewrap as root, CPU kernels: `execute/template.py`) it starts one for the batch
+  too, for the first task's settings and assignment, and that batch's kernels are forked from it.
 - Ctrl-C: no task starts after it; running tasks are told to stop (a Dask `Event` the task watches: its
   worker process and kernel are killed) and their results are dropped (graded on the next run).
 """
@@ -114,62 +116,74 @@ TEMPLATE_RETRY_S = 300.0      # a Dask worker whose template could not start tri
 MAX_LOST = 5                  # templates one Dask worker process may lose (killed, stuck) before it goes cold
 
 
-def _open_pool() -> tuple:
-    """(a WarmPool or None where it could not start, an Event that retires it). Its template is started from a
-    thread of its own that outlives Dask's task threads (the template dies with the thread that started it,
-    PR_SET_PDEATHSIG); once the pool is retired or gone and its workers have ended, that thread closes it."""
+def _open_pool(config=None, names: tuple[str, ...] = ()) -> tuple:
+    """(a WarmPool or None where it could not start, the batch's kernel template or None, an Event that retires
+    both). They are started from a thread of their own that outlives Dask's task threads (each dies with the
+    thread that started it: PR_SET_PDEATHSIG, bubblewrap's --die-with-parent); once retired or gone and their
+    workers have ended (and with them the kernels), that thread closes them. The kernel template (for `config`
+    and the assignments `names`, when given) is not waited for: kernels asked for meanwhile wait for it."""
     from .warm import WarmPool
-    got: list = [None]
+    got: list = [None, None]
     ready, retired = threading.Event(), threading.Event()
 
     def keep():
         try:
             got[0] = WarmPool()
+            if config is not None and names:
+                from .batch import _kernel_template
+                got[1] = _kernel_template(config, list(names))
         except Exception as e:          # WarmUnavailable, or no fds left: cold workers
             print(f"ch4grade: warm workers unavailable on this Dask worker: {e}", file=sys.stderr)
         finally:
             ready.set()
-        pool = got[0]
+        pool, kernels = got
         if pool is None:
             return
         while not (retired.wait(1.0) or pool.gone.is_set()):
             pass
         while pool.busy() and not pool.gone.is_set():   # its workers finish their submissions first
             time.sleep(1.0)
+        if kernels is not None:
+            kernels.close()
         pool.close()
 
     threading.Thread(target=keep, name="ch4grade-warm-template", daemon=True).start()
     ready.wait()
-    return got[0], retired
+    return got[0], got[1], retired
 
 
 class WorkerTemplates:
-    """A Dask worker process's warm template (`warm.py`), as a local batch has one: started by the first task
-    of a batch, its forks grade that batch's tasks. A task of another batch retires it (a long-lived worker
-    must not grade with the checks a batch of last week imported) and starts a fresh one; one that is gone is
-    started again (until MAX_LOST were lost), and one that could not start is tried again after
-    TEMPLATE_RETRY_S. Cold workers meanwhile, and with CH4GRADE_WARM=0."""
+    """A Dask worker process's warm template (`warm.py`) and kernel template (`execute/template.py`), as a local
+    batch has them: started by the first task of a batch, they serve that batch's tasks. A task of another
+    batch retires them (a long-lived worker must not grade with the checks a batch of last week imported) and
+    starts fresh ones; ones that are gone are started again (until MAX_LOST were lost), and ones that could
+    not start are tried again after TEMPLATE_RETRY_S. Cold workers and kernels meanwhile, and with
+    CH4GRADE_WARM=0."""
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.pool = self.retired = self.batch = self.failed_at = None
+        self.pool = self.kernels = self.retired = self.batch = self.failed_at = None
         self.lost = 0
 
-    def start_for(self, batch: str):
-        "How to start the worker process of a task of `batch`: a fork of the template, else `batch.cold_start`."
+    def start_for(self, batch: str, config=None, names: tuple[str, ...] = ()) -> tuple:
+        """(how to start the worker process of a task of `batch`: a fork of the template, else
+        `batch.cold_start`; the batch's kernel template, or None)."""
         from .batch import cold_start, warm_enabled
         if not warm_enabled():
-            return cold_start
+            return cold_start, None
         with self.lock:
             if self.pool is not None and (self.batch != batch or self.pool.gone.is_set()):
                 self.lost += self.pool.gone.is_set()
                 self.retired.set()
-                self.pool = None
+                self.pool = self.kernels = None
             if self.pool is None and self.lost < MAX_LOST and \
                     (self.failed_at is None or time.monotonic() - self.failed_at > TEMPLATE_RETRY_S):
-                self.pool, self.retired = _open_pool()
+                self.pool, self.kernels, self.retired = _open_pool(config, names)
                 self.batch, self.failed_at = batch, (None if self.pool is not None else time.monotonic())
-            return self.pool.start if self.pool is not None else cold_start
+            if self.pool is None:
+                return cold_start, None
+            kernels = self.kernels if self.kernels is not None and self.kernels.alive() else None
+            return self.pool.start, kernels
 
 
 TEMPLATES = WorkerTemplates()
@@ -183,7 +197,7 @@ def grade_remotely(name: str, data: bytes, assignment, config, student,
 
     from distributed import get_client, get_worker
 
-    from .batch import run_worker
+    from .batch import assignments_of, run_worker
     from .commands.device import NoGPU, config_device
 
     where = get_worker().address
@@ -201,8 +215,12 @@ def grade_remotely(name: str, data: bytes, assignment, config, student,
             executed = Path(tmp) / "executed"
             executed.mkdir()
             keep = config.executed_dir is not None
-            r, reason = run_worker(nb, assignment, replace(config, executed_dir=str(executed) if keep else None),
-                                   student, stop, start=TEMPLATES.start_for(stop_event))
+            config = replace(config, executed_dir=str(executed) if keep else None)
+            names = tuple(assignments_of([nb], assignment)) if config.device != "cuda" else ()
+            start, kernels = TEMPLATES.start_for(stop_event, config, names)
+            if kernels is not None:
+                config = replace(config, kernel_template=kernels.handle.to_json())
+            r, reason = run_worker(nb, assignment, config, student, stop, start=start)
             text = (executed / name).read_text(encoding="utf-8") if (executed / name).is_file() else None
     finally:
         stop.set()

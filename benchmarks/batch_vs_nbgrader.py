@@ -14,6 +14,9 @@ For each class size N (copies of the assignment's source notebook, solutions in 
 - ch4grade cold: the same with CH4GRADE_WARM=0 (each submission a worker process that imports the grader,
   and a kernel started when its turn comes: how ch4grade graded before warm workers).
 - with --cluster: the same on a 2-worker Dask LocalCluster (`--cluster local:J`; needs ch4grade[dask]).
+- ch4grade served (unless --no-served): `ch4grade grade SUBS --jobs J --server SOCKET` on a `ch4grade serve --jobs J`
+  started before the first class and left warm from one class to the next (its start is not counted, as
+  nbgrader's API calls do not count their process's imports); the command's own start is counted.
 Printed per run: wall seconds, seconds per submission, the machine's busy CPU seconds per submission (/proc/stat),
 the ratios to nbgrader's API and command, the peak memory of the machine during the run (MemTotal - MemAvailable, sampled every 0.2 s, above what it was before) and the
 kernels' own peaks (each result's environment.peak_memory_mb: its cgroup, or its processes' RSS).
@@ -122,6 +125,7 @@ def main() -> None:
     parser.add_argument("--cluster", action="store_true", help="also grade on a Dask LocalCluster of --jobs workers")
     parser.add_argument("--no-nbgrader", action="store_true", help="leave nbgrader out (its runs take longest)")
     parser.add_argument("--no-cold", action="store_true", help="leave the cold-worker run out")
+    parser.add_argument("--no-served", action="store_true", help="leave the run on `ch4grade serve` out")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
 
@@ -136,6 +140,17 @@ def main() -> None:
         ways["ch4grade cold"] = ([f"--jobs={args.jobs}"], {"CH4GRADE_WARM": "0"})
     if args.cluster:
         ways["ch4grade cluster"] = ([f"--cluster=local:{args.jobs}"], {})
+    server = None
+    if not args.no_served:
+        sock = base / "serve" / "s.sock"
+        server = subprocess.Popen([sys.executable, "-m", "autograders.cli", "serve", "--socket", str(sock),
+                                   f"--jobs={args.jobs}", "--assignment", args.assignment],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        ready = server.stdout.readline()
+        if "ready" not in ready:
+            server.kill()
+            raise SystemExit(f"ch4grade serve did not start: {ready}")
+        ways["ch4grade served"] = ([f"--jobs={args.jobs}", "--server", str(sock)], {})
     print(f"{args.assignment}, classes of {', '.join(map(str, args.sizes))}; ch4grade --jobs {args.jobs}; "
           f"cores: {os.cpu_count()}; nbgrader {nbg.__version__}; load at start: {load_avg()}", flush=True)
     rows = []
@@ -156,6 +171,9 @@ def main() -> None:
                     print(f"  {n:>4} x {way:<17} {got[way]['wall']:8.1f} s; load {load_avg()}", flush=True)
             rows.append((n, got))
     finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=60)
         shutil.rmtree(base, ignore_errors=True)
     print()
     print(f"{'class':>5}  {'tool':<19}{'wall s':>9}{'s/nb':>8}{'CPU s/nb':>10}{'x nbgrader':>12}{'x command':>11}"

@@ -58,6 +58,10 @@ class NbgraderCourse:
     first is `self.submission`; `benchmarks/batch_vs_nbgrader.py` grades a class of them)."""
 
     def __init__(self, base: Path, name: str, notebook: Path, cell_timeout: int, students: int = 1):
+        # nbgrader's gradebook runs `alembic` from PATH: this environment's, also when its bin/ is not on PATH
+        bin_dir = str(Path(sys.executable).parent)
+        if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+            os.environ["PATH"] = os.pathsep.join(p for p in (bin_dir, os.environ.get("PATH")) if p)
         from traitlets.config.loader import PyFileConfigLoader
         from nbgrader.apps import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory

@@ -12,6 +12,8 @@ import pytest
 
 import tiny_assignment as tiny
 from autograders.cluster import ClusterError, parse
+from autograders.execute.sandbox import choose
+from autograders.execute.template import why_not as template_why_not
 
 TESTS = Path(__file__).resolve().parent
 
@@ -54,6 +56,8 @@ def test_a_local_dask_cluster_grades_exactly_as_local_workers_do(tmp_path):
         assert cluster["dask_worker"].startswith("tcp://127.0.0.1:"), cluster
         assert "dask_worker" not in json.loads((tmp_path / "local" / f"{name}.json").read_text())["environment"]
         assert cluster["worker"]["warm_template"], cluster["worker"]   # forked from its Dask worker's template
+        if template_why_not(choose("auto"), cuda=False) is None:       # ... and its kernel from a kernel template
+            assert "kernel template" in cluster["isolation"]["enforced"]["process"], cluster["isolation"]
     # the grading process wrote the results and vouches for them: a rerun on the cluster grades nothing
     index = json.loads((tmp_path / "dask" / ".ch4grade-index.json").read_text())
     assert len(index) == 3
@@ -93,32 +97,45 @@ def test_a_dask_workers_template_serves_one_batch_and_is_started_again_when_need
         def start(self):
             pass
 
+    class Kernels:                       # the batch's kernel template
+        def __init__(self):
+            self.up = True
+
+        def alive(self):
+            return self.up
+
     opened = []
 
-    def open_pool(ok=True):
-        opened.append((Pool() if ok else None, threading.Event()))
+    def open_pool(config=None, names=(), ok=True):
+        opened.append((Pool() if ok else None, Kernels() if ok and names else None, threading.Event()))
         return opened[-1]
     monkeypatch.setattr(cluster, "_open_pool", open_pool)
     monkeypatch.delenv("CH4GRADE_WARM", raising=False)
     t = cluster.WorkerTemplates()
-    first = t.start_for("batch-1")
-    assert first == opened[0][0].start and t.start_for("batch-1") == first and len(opened) == 1
-    second = t.start_for("batch-2")                       # another batch: a fresh template, the old one retired
-    assert second == opened[1][0].start and opened[0][1].is_set() and not opened[1][1].is_set()
+    start = lambda batch, names=("tiny",): t.start_for(batch, None, names)[0]
+    first = start("batch-1")
+    assert first == opened[0][0].start and start("batch-1") == first and len(opened) == 1
+    assert t.start_for("batch-1")[1] is opened[0][1]       # its kernel template too, while it is up
+    opened[0][1].up = False
+    assert t.start_for("batch-1") == (first, None)         # gone: kernels are started as before
+    second = start("batch-2")                             # another batch: a fresh template, the old one retired
+    assert second == opened[1][0].start and opened[0][2].is_set() and not opened[1][2].is_set()
+    assert t.start_for("batch-2")[1] is opened[1][1]
     opened[1][0].gone.set()                               # killed: started again for the next task
-    assert t.start_for("batch-2") == opened[2][0].start and len(opened) == 3
-    monkeypatch.setattr(cluster, "_open_pool", lambda: open_pool(ok=False))
+    assert start("batch-2") == opened[2][0].start and len(opened) == 3
+    monkeypatch.setattr(cluster, "_open_pool", lambda config, names: open_pool(ok=False))
     opened[2][0].gone.set()
-    assert t.start_for("batch-2") is cold_start and len(opened) == 4    # could not start: cold ...
-    assert t.start_for("batch-2") is cold_start and len(opened) == 4    # ... and not tried again at once
+    assert t.start_for("batch-2") == (cold_start, None) and len(opened) == 4    # could not start: cold ...
+    assert start("batch-2") is cold_start and len(opened) == 4    # ... and not tried again at once
     t.failed_at -= cluster.TEMPLATE_RETRY_S + 1
-    assert t.start_for("batch-2") is cold_start and len(opened) == 5    # tried again later
+    assert start("batch-2") is cold_start and len(opened) == 5    # tried again later
     monkeypatch.setattr(cluster, "_open_pool", open_pool)
     t.failed_at = None
     for n in range(3, 8):                                 # new batches are not losses: no limit on them
-        assert t.start_for(f"batch-{n}") == opened[-1][0].start and len(opened) == n + 3
+        assert start(f"batch-{n}") == opened[-1][0].start and len(opened) == n + 3
     t.lost = cluster.MAX_LOST - 1
     opened[-1][0].gone.set()
-    assert t.start_for("batch-7") is cold_start and len(opened) == 10   # too many lost: cold from now on
+    assert start("batch-7") is cold_start and len(opened) == 10   # too many lost: cold from now on
     monkeypatch.setenv("CH4GRADE_WARM", "0")
-    assert cluster.WorkerTemplates().start_for("batch-9") is cold_start and len(opened) == 10
+    assert cluster.WorkerTemplates().start_for("batch-9", None, ("tiny",)) == (cold_start, None)
+    assert len(opened) == 10

@@ -244,6 +244,18 @@ def test_what_looks_for_a_shell_at_import_is_left_to_each_kernel():
     assert preloadable(("fastcore.all", "reference.sgd", "IPython.display")) == preloadable(("fastai.vision.all",))
 
 
+def _from_batch_template(t: KernelTemplate, config: GradeConfig, *codes: str) -> list[str]:
+    "What each of `codes` prints in a kernel a batch graded under `config` starts (it must be forked from `t`)."
+    s = KernelSession(env=kernel_env(config), limits=config.limits, sandbox=choose("auto"),
+                      fastai_data=t.fastai_data, template=t.handle)
+    try:
+        s.start()
+        assert s.template is not None
+        return [_run(s, code) for code in codes]
+    finally:
+        s.shutdown()
+
+
 def test_a_batch_template_preloads_its_notebooks_modules(tmp_path):
     _sandbox()
     config = GradeConfig(limits=Limits(threads=1))
@@ -254,16 +266,9 @@ def test_a_batch_template_preloads_its_notebooks_modules(tmp_path):
         assert {"torch", "matplotlib.pyplot", "pandas"} <= set(info["loaded"])
         assert not any(m.split(".")[0] in ("autograders", "reference", "fastai", "fastcore") for m in info["loaded"])
         # fastai, imported by the kernel itself, knows it runs in a notebook (its progress bars are HTML)
-        s = KernelSession(env=kernel_env(config), limits=config.limits, sandbox=choose("auto"),
-                          fastai_data=t.fastai_data, template=t.handle)
-        try:
-            s.start()
-            assert s.template is not None
-            assert _run(s, "import sys; print('fastcore' in sys.modules, 'torch' in sys.modules)") == "False True\n"
-            assert _run(s, "from fastai.data.load import *\nimport fastcore.imports as f\nprint(f.IN_NOTEBOOK)") \
-                == "True\n"
-        finally:
-            s.shutdown()
+        assert _from_batch_template(t, config, "import sys; print('fastcore' in sys.modules, 'torch' in sys.modules)",
+                                    "from fastai.data.load import *\nimport fastcore.imports as f\nprint(f.IN_NOTEBOOK)"
+                                    ) == ["False True\n", "True\n"]
         assert t.handle.key == template_key(kernel_environment("/tmp", "x", config.limits, kernel_env(config),
                                                                t.fastai_data), t.fastai_data)
     finally:
@@ -273,3 +278,17 @@ def test_a_batch_template_preloads_its_notebooks_modules(tmp_path):
     while processes.alive(t.proc.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not processes.alive(t.proc.pid)
+
+
+def test_a_template_comes_up_for_kernels_of_several_threads():
+    """numpy's OpenBLAS starts its threads as it loads, as many as OMP_NUM_THREADS: a template of kernels that
+    may use two threads (`--jobs 1` on two cores) was refused ("a preloaded module started a thread")."""
+    _sandbox()
+    config = GradeConfig(limits=Limits(threads=2))
+    t = start_kernel_template(config, ["ch04_questionnaire"])
+    assert t is not None
+    try:
+        assert "numpy" in t.wait_ready()["loaded"]
+        assert _from_batch_template(t, config, "import torch; print(torch.get_num_threads())") == ["2\n"]
+    finally:
+        t.close()

@@ -39,6 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     isolation.add_argument(p)
     device.add_argument(p)
     cluster.add_argument(p)
+    p.add_argument("--server", nargs="?", const="", default=None, metavar="SOCKET",
+                   help="grade on a running `ch4grade serve` (warm between batches: fastest for one notebook "
+                        "at a time); SOCKET defaults to the server's default")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress bar and no per-submission lines (failures still go to stderr)")
 
@@ -53,7 +56,12 @@ def collect_notebooks(paths: list[Path]) -> list[Path]:
     return found
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, held=None) -> int:
+    """Grade `args.notebooks` (this command). `held`: the warm grader of the `ch4grade serve` that runs this
+    request (`server.Warm`)."""
+    if args.server is not None and held is None:
+        from .. import server
+        return server.ask(args)
     notebooks = collect_notebooks(args.notebooks)
     missing = [p for p in notebooks if not p.exists()]
     if missing:
@@ -67,22 +75,15 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         print(f"ch4grade grade: unknown format(s) {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
-    if isolation.resolve(args.isolation, "ch4grade grade") is None:
+    settings = config_of(args)
+    if settings is None:
         return 2
-    ok, on = device.resolve(args.device, "ch4grade grade", args.cluster)
-    if not ok or not cluster.resolve(args.cluster, "ch4grade grade"):
-        return 2
-    ok, gpus = device.resolve_gpus(args, "ch4grade grade")
-    if not ok:
-        return 2
-    limits = Limits(cell_timeout=args.cell_timeout, budget=args.budget, mem_mb=args.mem_mb)
-    config = GradeConfig(limits=limits, seed=args.seed, check_seed=args.check_seed, fastai_home=args.fastai_home,
-                         device=on, run_hidden=not args.no_hidden, isolation=args.isolation)
+    config, gpus = settings
     _prepare_data(args, notebooks)
     try:
         pairs = grade_many(notebooks, args.out, args.assignment, config, jobs=args.jobs,
                            resume=not args.no_resume, progress=not args.quiet, cluster=args.cluster,
-                           gpus=gpus, kernels_per_gpu=args.kernels_per_gpu)
+                           gpus=gpus, kernels_per_gpu=args.kernels_per_gpu, held=held)
     except ClusterError as e:
         print(f"ch4grade grade: {e}", file=sys.stderr)
         return 2
@@ -95,6 +96,21 @@ def run(args: argparse.Namespace) -> int:
     for line in lines:
         print(line, file=sys.stderr)
     return code
+
+
+def config_of(args: argparse.Namespace) -> tuple[GradeConfig, list[str] | None] | None:
+    "(the grading settings, the GPUs) that `args` ask for; None (after one line on stderr) when they cannot be had."
+    if isolation.resolve(args.isolation, "ch4grade grade") is None:
+        return None
+    ok, on = device.resolve(args.device, "ch4grade grade", args.cluster)
+    if not ok or not cluster.resolve(args.cluster, "ch4grade grade"):
+        return None
+    ok, gpus = device.resolve_gpus(args, "ch4grade grade")
+    if not ok:
+        return None
+    limits = Limits(cell_timeout=args.cell_timeout, budget=args.budget, mem_mb=args.mem_mb)
+    return GradeConfig(limits=limits, seed=args.seed, check_seed=args.check_seed, fastai_home=args.fastai_home,
+                       device=on, run_hidden=not args.no_hidden, isolation=args.isolation), gpus
 
 
 def verdict(results, fail_under: float | None) -> tuple[int, list[str]]:

@@ -119,6 +119,9 @@ def kernel_environment(home: str, token: str, limits: Limits, extra: dict[str, s
     threads = str(limits.threads) if limits.threads else os.environ.get("OMP_NUM_THREADS", "")
     if threads:
         env.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+    # numpy's OpenBLAS starts its threads as it loads (torch's start at first use): one, so that a kernel
+    # template that imported numpy stays single-threaded and can fork (the chapter's arithmetic is torch's)
+    env["OPENBLAS_NUM_THREADS"] = "1"
     env.update(extra)
     if fastai_data:
         env["FASTAI_HOME"] = f"{home}/.fastai"
