@@ -434,7 +434,7 @@ def _runner(cluster: str | None, jobs: int, todo: int, gpus: list[str] | None = 
         return
     if gpus:
         jobs = len(gpus) * per_gpu
-    warm = (todo > 1 or held is not None) and warm_enabled()
+    warm = (todo > 1 or held is not None and todo > 0) and warm_enabled()
     gate = Slots(jobs, gpus, per_gpu) if gpus or warm else None
     if not warm:
         yield partial(run_worker, gate=gate), jobs, jobs
@@ -557,7 +557,10 @@ def grade_many(notebooks: list[Path], out_dir: Path, assignment: str | None = No
         finally:
             pool.shutdown(wait=True)
             if template is not None and held is None:
-                template.close()
+                try:
+                    template.close()
+                except Exception as e:       # (the results are written: a close that fails loses none of them)
+                    print(f"ch4grade: the kernel template did not close cleanly ({e!r})", file=sys.stderr)
         bar.close()
     return [(paths[i], results[i]) for i in range(len(notebooks))]
 

@@ -152,17 +152,25 @@ class Warm:
         if not names:
             return None
         wanted = sorted(set(names) | (self._names if same else set()))
-        if held is not None:
-            held.close()
+        self._drop_template()
         self._template, self._key, self._names = _kernel_template(config, wanted), key, set(wanted)
         return self._template
 
+    def _drop_template(self) -> None:
+        "Forget the held kernel template, then close it (a close that fails leaves nothing held)."
+        held, self._template, self._key, self._names = self._template, None, None, set()
+        if held is not None:
+            try:
+                held.close()
+            except Exception as e:
+                print(f"ch4grade serve: the old kernel template did not close cleanly ({e!r})", file=sys.stderr)
+
+
     def close(self) -> None:
-        if self._template is not None:
-            self._template.close()
-        if self._pool is not None:
-            self._pool.close()
-        self._template = self._pool = None
+        self._drop_template()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
 
 
 class _Stream:

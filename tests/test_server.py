@@ -121,6 +121,30 @@ def test_a_worker_template_that_died_is_started_again(served):
     assert r["environment"]["worker"]["warm_template"] not in (None, str(first))
 
 
+def test_a_kernel_that_fills_its_folder_beyond_rmtree_leaves_the_server_serving(served):
+    """A kernel may write in its own socket folder: a chain of folders deeper than Python's recursion limit
+    broke `shutil.rmtree` (RecursionError), the worker, and then the server each time it replaced its kernel
+    template (found by a red team). The chain is removed; the server grades on, with any settings."""
+    sock, _, _, folder = served
+    deep = ("import os\nd = os.path.dirname(__import__('ipykernel').get_connection_file())\n"
+            "fd = os.open(d, os.O_RDONLY)\n"
+            "for _ in range(1500):\n"
+            "    os.mkdir('d', dir_fd=fd); n = os.open('d', os.O_RDONLY, dir_fd=fd); os.close(fd); fd = n\n"
+            "def total(n): return sum(range(n + 1))")
+    nb = tiny.notebook(folder / "subs10", {"total": deep}, name="deep.ipynb")
+    good = tiny.notebook(folder / "subs10", name="good.ipynb")
+    p = _grade(sock, [nb], folder / "out10")
+    assert p.returncode == 0, p.stderr
+    r = _result(folder / "out10", "deep")
+    assert r["status"] == "graded" and r["score"] == sum(tiny.FULL.values()), r.get("error")
+    for out, extra in (("out11", ("--mem-mb", "1500")), ("out12", ())):   # a new kernel template, then back
+        p = _grade(sock, [good], folder / out, *extra)
+        assert p.returncode == 0, p.stderr
+        assert _result(folder / out, "good")["score"] == sum(tiny.FULL.values())
+    p = _grade(sock, [good], folder / "out12")             # all of it graded already: resumed, not graded again
+    assert p.returncode == 0, p.stderr
+
+
 def test_a_second_server_on_the_same_socket_is_refused(served):
     sock, _, env, _ = served
     p = subprocess.run([sys.executable, "-m", "autograders.cli", "serve", "--socket", str(sock),

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 
 from ..notebook import inert_bundle
 from . import processes
+from .remove import remove_tree
 from .sandbox import Sandbox, choose, uids, verify
 from .sandbox.cgroup import KernelCgroup
 from .sandbox.view import fastai_config_text, kernel_view
@@ -104,7 +104,7 @@ def _sweep(base: Path) -> None:
     for d in processes.left_behind(base, "ch4g"):
         try:
             if d.stat().st_uid == os.geteuid():
-                shutil.rmtree(d, ignore_errors=True)
+                remove_tree(d)
         except OSError:
             continue
 
@@ -365,8 +365,8 @@ class KernelSession:
             self.cgroup.remove()
         if self.uid_lease:
             self.uid_lease.release()
-        shutil.rmtree(self._dir, ignore_errors=True)
-        shutil.rmtree(self._private, ignore_errors=True)
+        remove_tree(self._dir)          # (what the kernel wrote there may be deeper than rmtree can go)
+        remove_tree(self._private)
         self._closed = True
 
     def __enter__(self):

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import processes
+from .remove import remove_tree
 from .sandbox import LAUNCH, Sandbox, bwrap
 from .sandbox.view import fastai_config_text, kernel_view
 
@@ -220,7 +221,7 @@ class KernelTemplate:
             pids = lambda: [p for p in [self.proc.pid, *processes.descendants(self.proc.pid)] if processes.alive(p)]
             processes.kill_until_gone(pids)
             self.proc.wait()
-        shutil.rmtree(self.base, ignore_errors=True)
+        remove_tree(self.base)          # (its kernels' socket folders: whatever they wrote there)
 
     @classmethod
     @contextmanager
