@@ -156,6 +156,15 @@ class Warm:
         self._template, self._key, self._names = _kernel_template(config, wanted), key, set(wanted)
         return self._template
 
+    def sweep(self) -> None:
+        """Remove what kernels of the held template left in its folder when their worker was killed outright
+        (each kernel's socket folder, which the kernel may fill): the folder lives as long as the server."""
+        from .execute import processes
+        from .execute.remove import remove_tree
+        if self._template is not None:
+            for d in processes.left_behind(Path(self._template.base), "ch4g"):
+                remove_tree(d)
+
     def _drop_template(self) -> None:
         "Forget the held kernel template, then close it (a close that fails leaves nothing held)."
         held, self._template, self._key, self._names = self._template, None, None, set()
@@ -289,6 +298,7 @@ class Server:
                 print(f"ch4grade serve: the grader failed:\n{traceback.format_exc()}", file=sys.stderr)
                 code = 2
         self.served += 1
+        self.warm.sweep()
         print(f"ch4grade serve: graded {len(args.notebooks)} path(s) in {time.monotonic() - t:.1f} s "
               f"(exit {code})", file=log, flush=True)
         try:

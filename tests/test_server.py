@@ -145,6 +145,18 @@ def test_a_kernel_that_fills_its_folder_beyond_rmtree_leaves_the_server_serving(
     assert p.returncode == 0, p.stderr
 
 
+def test_what_killed_workers_left_in_the_held_templates_folder_is_swept(tmp_path):
+    class Template:
+        base = str(tmp_path)
+    warm = server.Warm()
+    warm._template = Template()
+    gone, mine = tmp_path / "ch4g-999999999-ab", tmp_path / f"ch4g-{os.getpid()}-cd"
+    for d in (gone, mine):
+        (d / "run").mkdir(parents=True)
+    warm.sweep()
+    assert not gone.exists() and mine.exists()
+
+
 def test_a_second_server_on_the_same_socket_is_refused(served):
     sock, _, env, _ = served
     p = subprocess.run([sys.executable, "-m", "autograders.cli", "serve", "--socket", str(sock),
