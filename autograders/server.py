@@ -18,7 +18,10 @@ request); the server reads the client's uid and pid off the socket (SO_PEERCRED)
 and refuses another user and any process below itself (a kernel, a worker); the client checks the server's uid
 the same way. Student code never runs as the server's user with the token in reach: the server refuses to
 start without a sandbox (bubblewrap gives kernels another uid and hides the folder; Landlock keeps them from
-reading it) and refuses requests with `--isolation none`. Requests are graded one at a time, in the order they come (a
+reading it) and refuses requests with `--isolation none`. A Landlock kernel that runs as the server's user can
+still connect to its socket (Landlock does not govern connecting to a named socket): it has no token, it is
+below the server, and once it has been killed its connections are refused at once (the asking process is gone);
+no connection is waited on for more than REQUEST_TIMEOUT seconds in all. Requests are graded one at a time, in the order they come (a
 second client waits). The server grades in its own environment (its CH4GRADE_MNIST_DIR, FASTAI_HOME,
 GITHUB_STEP_SUMMARY); the client's paths are made absolute before they are sent. A client that goes away
 (Ctrl-C) does not stop its batch: the results are written as they would have been.
@@ -40,8 +43,10 @@ from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import asdict
 from pathlib import Path
 
+from .execute import processes
+
 MAX_REQUEST = 1 << 20
-REQUEST_TIMEOUT = 30.0
+REQUEST_TIMEOUT = 5.0        # seconds for a whole request to arrive (a client sends it at once)
 PATH_KEYS = ("out", "fastai_home")        # the `grade` options that name a path (beside `notebooks`)
 
 
@@ -82,7 +87,6 @@ def token_path(sock: Path) -> Path:
 
 def _below(pid: int, root: int) -> bool:
     "Whether process `pid` is `root` or runs below it."
-    from .execute import processes
     seen = 0
     while pid and pid > 1 and seen < 4096:
         if pid == root:
@@ -95,10 +99,17 @@ def _send(conn: socket.socket, msg: dict) -> None:
     conn.sendall(json.dumps(msg).encode() + b"\n")
 
 
-def _lines(conn: socket.socket, limit: int = MAX_REQUEST):
-    "The JSON messages arriving on `conn`, one per line, until it closes."
+def _lines(conn: socket.socket, limit: int = MAX_REQUEST, within: float | None = None):
+    """The JSON messages arriving on `conn`, one per line, until it closes; with `within`, socket.timeout once
+    that many seconds have passed in all (however slowly the bytes come)."""
     buf = b""
+    deadline = time.monotonic() + within if within is not None else None
     while True:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise socket.timeout("the request did not arrive in time")
+            conn.settimeout(left)
         chunk = conn.recv(1 << 16)
         if not chunk:
             return
@@ -159,7 +170,6 @@ class Warm:
     def sweep(self) -> None:
         """Remove what kernels of the held template left in its folder when their worker was killed outright
         (each kernel's socket folder, which the kernel may fill): the folder lives as long as the server."""
-        from .execute import processes
         from .execute.remove import remove_tree
         if self._template is not None:
             for d in processes.left_behind(Path(self._template.base), "ch4g"):
@@ -279,9 +289,10 @@ class Server:
             return self._refuse(conn, f"only its own user may ask it to grade (not uid {uid})", log)
         if _below(pid, os.getpid()):
             return self._refuse(conn, "a process it started may not ask it to grade", log)
-        conn.settimeout(REQUEST_TIMEOUT)
+        if not processes.alive(pid):          # a client waits for its answer: a connection left by one that
+            return self._refuse(conn, "the asking process is gone", log)     # ended (a killed kernel's) is not
         try:
-            request = next(_lines(conn), None)
+            request = next(_lines(conn, within=REQUEST_TIMEOUT), None)
             if not isinstance(request, dict) or not hmac.compare_digest(str(request.get("token")), self.token):
                 return self._refuse(conn, "a request without its token", log)
             args = request_args(request.get("args"))

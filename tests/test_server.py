@@ -157,6 +157,36 @@ def test_what_killed_workers_left_in_the_held_templates_folder_is_swept(tmp_path
     assert not gone.exists() and mine.exists()
 
 
+def test_connections_left_by_a_killed_process_or_sending_nothing_do_not_hold_the_server(served):
+    """A second red team stalled the server from a Landlock kernel of its own uid: connections queued while it was
+    busy, kept open after the kernel was killed, each waited on for 30 s. A connection whose process is gone is
+    refused at once, and no request is waited on for more than REQUEST_TIMEOUT in all."""
+    sock, _, _, folder = served
+    busy = subprocess.Popen([sys.executable, "-m", "autograders.cli", "grade",
+                             str(tiny.notebook(folder / "subs13", name="busy.ipynb")), "--assignment", "tiny",
+                             "--out", str(folder / "out13"), "-q", "--server", str(sock), *LIMITS],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)                        # (the server now grades it; what connects next waits in its backlog)
+    mine, theirs = socket.socketpair()
+    code = ("import socket, sys\n"
+            f"c = socket.socket(socket.AF_UNIX); c.connect({str(sock)!r})\n"
+            "socket.send_fds(socket.socket(fileno=int(sys.argv[1])), [b'x'], [c.fileno()])")
+    subprocess.run([sys.executable, "-c", code, str(theirs.fileno())], pass_fds=[theirs.fileno()], check=True,
+                   timeout=30)
+    _, fds, _, _ = socket.recv_fds(mine, 10, 1)
+    orphan = socket.socket(fileno=fds[0])           # open, its process gone
+    silent = socket.socket(socket.AF_UNIX)
+    silent.connect(str(sock))                       # alive, and says nothing
+    assert busy.wait(timeout=300) == 0, busy.stderr.read()
+    t = time.monotonic()
+    with orphan:
+        assert "the asking process is gone" in json.loads(orphan.makefile().readline())["err"]
+    with silent:
+        assert "timed out" in json.loads(silent.makefile().readline())["err"]
+    assert time.monotonic() - t < server.REQUEST_TIMEOUT + 10
+    mine.close(), theirs.close()
+
+
 def test_a_second_server_on_the_same_socket_is_refused(served):
     sock, _, env, _ = served
     p = subprocess.run([sys.executable, "-m", "autograders.cli", "serve", "--socket", str(sock),
