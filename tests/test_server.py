@@ -161,12 +161,17 @@ def test_connections_left_by_a_killed_process_or_sending_nothing_do_not_hold_the
     """A second red team stalled the server from a Landlock kernel of its own uid: connections queued while it was
     busy, kept open after the kernel was killed, each waited on for 30 s. A connection whose process is gone is
     refused at once, and no request is waited on for more than REQUEST_TIMEOUT in all."""
-    sock, _, _, folder = served
-    busy = subprocess.Popen([sys.executable, "-m", "autograders.cli", "grade",
-                             str(tiny.notebook(folder / "subs13", name="busy.ipynb")), "--assignment", "tiny",
+    sock, proc, _, folder = served
+    slow = tiny.notebook(folder / "subs13", {"total": "import time; time.sleep(10)\ndef total(n): return n * (n + 1) // 2"},
+                         name="busy.ipynb")
+    idle = set(processes.descendants(proc.pid))     # its templates
+    busy = subprocess.Popen([sys.executable, "-m", "autograders.cli", "grade", str(slow), "--assignment", "tiny",
                              "--out", str(folder / "out13"), "-q", "--server", str(sock), *LIMITS],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)                        # (the server now grades it; what connects next waits in its backlog)
+    deadline = time.monotonic() + 120      # until the server grades it (a worker of its own): what connects next,
+    while not set(processes.descendants(proc.pid)) - idle:          # for 10 s at least, waits in its backlog
+        assert time.monotonic() < deadline and busy.poll() is None, "the server never started grading"
+        time.sleep(0.1)
     mine, theirs = socket.socketpair()
     code = ("import socket, sys\n"
             f"c = socket.socket(socket.AF_UNIX); c.connect({str(sock)!r})\n"

@@ -63,12 +63,16 @@ def _gone() -> bool:
 
 
 def _template(timeout: float = 120) -> int | None:
-    "This process's warm template, once it has forked a worker (its forks share its command line)."
+    """This process's warm template (its forks share its command line), once a worker it forked has started a
+    process of its own (its kernel): the template has answered that fork by then (a template stopped between a
+    fork and its answer leaves that worker to start cold, which is right, but not what these tests set up)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for pid in _ours():
             if b"autograders.warm" in _cmdline(pid) and processes.parent(pid) == os.getpid() \
-                    and processes.descendants(pid):
+                    and any(processes.descendants(child) for child in processes.descendants(pid)
+                            if processes.parent(child) == pid):
+                time.sleep(0.5)
                 return pid
         time.sleep(0.2)
     return None
